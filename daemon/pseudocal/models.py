@@ -1,0 +1,205 @@
+"""Frozen value objects that flow between the pieces.
+
+config -> Settings/SessionRule -> schedule -> Occurrence -> events -> DesiredObject
+-> plan (with Record from the store and RemoteObject from the calendar) -> Action.
+
+No code after config loading sees a dict; nothing here does I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+# ---------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    url: str
+    username: str | None = None
+    password_file: Path | None = None  # resolved; None = no authentication
+    server: str | None = None  # caldav server profile: "radicale", "xandikos", "nextcloud", ...
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    path: Path  # resolved absolute path of the SQLite file
+    key_file: Path  # resolved absolute path of the master key file
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    every: timedelta = timedelta(minutes=5)
+    horizon: timedelta = timedelta(weeks=12)
+    keep_past: timedelta = timedelta(days=30)
+    max_delete_share: float = 0.5  # refuse a sync deleting more than this share of managed events
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    session_title: str = "{pseudonym}"
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """When something happens: a first start and an optional repeat rule.
+
+    `start` is a naive wall-clock time in `timezone`. `rrule` is an RFC 5545
+    RRULE value without the "RRULE:" prefix (e.g. "FREQ=WEEKLY;INTERVAL=2"),
+    or None for a single occurrence. `until`/`count` are kept apart from the
+    rule text; the renderer merges them.
+    """
+    start: datetime
+    duration: timedelta
+    timezone: str
+    rrule: str | None = None
+    until: date | datetime | None = None
+    count: int | None = None
+    skip: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionRule:
+    index: int  # position in the config's [[sessions]] list, for messages
+    client: str  # the client's pseudonym (never a real name)
+    when: Recurrence
+    repeat: str = "once"  # as written: once | weekly | fortnightly | monthly | rrule
+
+
+@dataclass(frozen=True)
+class BreakSettings:
+    after_session: timedelta | None = timedelta(minutes=10)
+    max_screen: timedelta | None = timedelta(hours=2)
+    long_break: timedelta = timedelta(minutes=30)
+    title: str = "Screen break"
+    alarm: str = "Stand up and walk around"
+
+
+DEFAULT_CHECKLIST = (
+    "Prepare the space: lighting checked, camera at eye level, other programmes closed, "
+    "smart speakers off, headphones ready, backup contact route ready if the connection drops."
+)
+
+
+@dataclass(frozen=True)
+class PreparationSettings:
+    before: timedelta | None = timedelta(minutes=15)
+    checklist: str = DEFAULT_CHECKLIST
+
+
+@dataclass(frozen=True)
+class SupervisionSettings:
+    when: Recurrence | None = None
+    minimum_per_month: timedelta = timedelta(hours=1, minutes=30)
+    ratio: float | None = None  # supervision hours per client hour, e.g. 1/6
+    title: str = "Supervision"
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path  # the config file it came from
+    timezone: str  # the practitioner's zone
+    calendar: CalendarSettings
+    store: StoreSettings
+    calendars: dict[str, CalendarSettings] = field(default_factory=dict)  # e.g. "selfcare"
+    sync: SyncSettings = SyncSettings()
+    events: EventSettings = EventSettings()
+    sessions: tuple[SessionRule, ...] = ()
+    breaks: BreakSettings = BreakSettings()
+    preparation: PreparationSettings = PreparationSettings()
+    supervision: SupervisionSettings = SupervisionSettings()
+
+    def calendar_for(self, name: str) -> CalendarSettings:
+        return self.calendars.get(name, self.calendar)
+
+
+# ---------------------------------------------------------------- schedule
+
+
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    start: datetime  # timezone-aware
+    end: datetime  # timezone-aware
+
+
+# ---------------------------------------------------------------- clients
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    """Who a client really is. Lives only decrypted in memory, never online."""
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+    notes: str | None = None
+
+    def terms(self) -> list[str]:
+        """Every identifying string, for leak checks."""
+        return [t for t in (self.name, self.email, self.phone, self.notes) if t]
+
+    def __repr__(self) -> str:  # never print an identity by accident
+        return "ClientIdentity(<redacted>)"
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str  # random, assigned by the store; carries nothing
+    pseudonym: str
+    identity: ClientIdentity
+    created_at: datetime
+
+    def __repr__(self) -> str:
+        return f"Client(id={self.id!r}, pseudonym={self.pseudonym!r})"
+
+
+# ---------------------------------------------------------------- sync
+
+
+@dataclass(frozen=True)
+class DesiredObject:
+    """One calendar object pseudocal wants online."""
+    key: str  # logical identity, e.g. "session:<client id>:<start>"
+    uid: str  # derived from key with the tag key; also names the href
+    calendar: str  # "main" or a name under [calendars]
+    kind: str  # "session" | "break" | "supervision" | "reminder"
+    ical: bytes  # exactly what is PUT
+    content_hash: str  # hash of ical without DTSTAMP
+    label: str  # for plans and logs: pseudonym and time, never identity
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """What pseudocal pushed, as the store remembers it."""
+    uid: str
+    calendar: str
+    href: str
+    etag: str | None  # None = a create was started but not confirmed
+    content_hash: str
+    kind: str
+    label: str
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    href: str
+    etag: str
+    uid: str | None  # the UID when the href is one of ours, else None
+    owned: bool
+
+
+@dataclass(frozen=True)
+class Action:
+    op: str  # "create" | "update" | "delete" | "drop-record"
+    uid: str
+    calendar: str
+    label: str
+    reason: str
+    href: str | None = None
+    etag: str | None = None  # the If-Match value for update/delete
+    desired: DesiredObject | None = None
+    counts_as_removal: bool = True  # False for expiry of past events (not a safety concern)
