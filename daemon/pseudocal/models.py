@@ -190,6 +190,7 @@ class RemoteObject:
     etag: str
     uid: str | None  # the UID when the href is one of ours, else None
     owned: bool
+    calendar: str = "main"
 
 
 @dataclass(frozen=True)

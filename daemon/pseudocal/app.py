@@ -1,0 +1,71 @@
+"""Opening what a command needs — config, key, store, calendars — with clear errors."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from . import config, crypto, logs, privacy
+from .errors import ConfigError
+from .models import CalendarSettings, Settings
+from .store import Store
+
+
+def config_path(given: Path | None, env: Mapping[str, str] | None = None) -> Path:
+    return given if given is not None else config.default_config_path(env or os.environ)
+
+
+def load_settings(given: Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    path = config_path(given, env)
+    try:
+        return config.load_settings(path, env=env or os.environ)
+    except ConfigError as exc:
+        exc.where = exc.where or str(path)
+        raise
+
+
+def load_key(settings: Settings) -> bytes:
+    return crypto.load_key_file(settings.store.key_file)
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Store]:
+    """The store, opened read-write but never created; identities loaded into the redactor."""
+    store = Store.open(settings.store.path, load_key(settings))
+    try:
+        logs.REDACTOR.load(privacy.Identities.of(c.identity for c in store.list_clients()))
+        yield store
+    finally:
+        store.close()
+
+
+def read_password(cal: CalendarSettings) -> str | None:
+    if cal.password_file is None:
+        return None
+    try:
+        return cal.password_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the CalDAV password file {cal.password_file} "
+                          f"({exc.strerror})", where=str(cal.password_file),
+                          next_step="create it (mode 0600) or pass it as a systemd credential"
+                          ) from None
+
+
+def calendar_names(settings: Settings) -> list[str]:
+    return ["main", *sorted(settings.calendars)]
+
+
+@contextmanager
+def open_remotes(settings: Settings, timeout: float = 30.0) -> Iterator[dict]:
+    """One CalDAV connection per configured calendar, closed afterwards."""
+    from .remote.caldav_remote import CalDAVRemote
+    remotes = {}
+    try:
+        for name in calendar_names(settings):
+            cal = settings.calendar_for(name)
+            remotes[name] = CalDAVRemote(cal, read_password(cal), timeout=timeout)
+        yield remotes
+    finally:
+        for remote in remotes.values():
+            remote.close()

@@ -1,0 +1,78 @@
+"""The command line: parse, dispatch, and the one place that renders errors for humans."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import logs
+from .errors import EXIT_CODES, PseudocalError
+
+log = logging.getLogger("pseudocal")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pseudocal",
+        description="Pseudonymised session calendar for online practice.",
+        epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()))
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="config file (default: $PSEUDOCAL_CONFIG, "
+                        "then ~/.config/pseudocal/config.toml, then /etc/pseudocal/config.toml)")
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from . import commands
+    commands.register(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.setup(verbose=args.verbose)
+    try:
+        return args.handler(args) or 0
+    except PseudocalError as exc:
+        render_error(exc, json_mode=getattr(args, "json", False))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("pseudocal: interrupted", file=sys.stderr)
+        return 130
+
+
+def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> None:
+    """The one place that turns an error into words (or JSON) for a human."""
+    stream = stream or sys.stderr
+    problems = getattr(exc, "problems", [])
+    file = exc.where or "config"
+    if json_mode:
+        doc = {"error": exc.title, "message": logs.REDACTOR.scrub(exc.message),
+               "exit_code": exc.exit_code, "next_step": exc.next_step,
+               "problems": [p.render(file) for p in problems]}
+        print(json.dumps(doc, indent=2), file=sys.stdout)
+        return
+    print(f"pseudocal: {exc.title}: {logs.REDACTOR.scrub(exc.message)}", file=stream)
+    for problem in problems:
+        print(f"  - {problem.render(file)}", file=stream)
+    if exc.next_step:
+        print(f"  next step: {exc.next_step}", file=stream)
+
+
+def emit(args, doc: dict, text: str) -> None:
+    """Print `doc` as JSON with --json, else the human text."""
+    if getattr(args, "json", False):
+        print(json.dumps(doc, indent=2, default=str))
+    elif text:
+        print(text)
+
+
+def env() -> dict[str, str]:
+    return dict(os.environ)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Command handlers: each opens what it needs through `app`, does one thing, reports."""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+from . import app, crypto, engine, progress
+from .cli import emit
+from .errors import AlreadyExists, InputError, PseudocalError
+from .models import ClientIdentity
+from .store import Store
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("init", parents=[common], help="create the store and a new master key")
+    p.set_defaults(handler=cmd_init)
+
+    client = sub.add_parser("client", help="manage clients (identities stay local)")
+    csub = client.add_subparsers(dest="client_command", required=True, metavar="ACTION")
+    p = csub.add_parser("add", parents=[common], help="add a client; prints the pseudonym")
+    p.add_argument("name", help="the client's real name ('-' reads it from standard input)")
+    p.add_argument("--pseudonym", help="choose the pseudonym instead of drawing one")
+    for opt in ("email", "phone", "timezone", "country", "notes"):
+        p.add_argument(f"--{opt}")
+    p.set_defaults(handler=cmd_client_add)
+    p = csub.add_parser("list", parents=[common], help="pseudonyms and identities, decrypted")
+    p.set_defaults(handler=cmd_client_list)
+    p = csub.add_parser("show", parents=[common], help="one client, decrypted")
+    p.add_argument("pseudonym")
+    p.set_defaults(handler=cmd_client_show)
+
+    p = sub.add_parser("sync", parents=[common], help="one reconciliation with the calendar")
+    p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    p.add_argument("--allow-deletes", action="store_true",
+                   help="go ahead even when the sync would delete many events")
+    p.add_argument("--accept-calendar-change", action="store_true",
+                   help="the calendar URL changed on purpose: forget the old records")
+    p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("check", parents=[common],
+                       help="validate config, key, store, server and permissions")
+    p.add_argument("--offline", action="store_true", help="do not contact the server")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("demo", parents=[common],
+                       help="a local CalDAV server, demo store and config, and a real sync")
+    p.add_argument("--once", action="store_true", help="exit after the first syncs")
+    p.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
+    p.add_argument("--dir", type=Path, help="where to keep the demo files (default: a temp dir)")
+    p.set_defaults(handler=cmd_demo)
+
+
+# ---------------------------------------------------------------- init
+
+
+def cmd_init(args) -> int:
+    settings = app.load_settings(args.config)
+    store_path, key_path = settings.store.path, settings.store.key_file
+    if Store.exists(store_path):
+        raise AlreadyExists(f"a store already exists at {store_path}; it was left untouched",
+                            next_step="use it as it is; to start over, move it away yourself")
+    created_key = not key_path.exists()
+    if created_key:
+        crypto.write_key_file(key_path, crypto.generate_key())
+    Store.create(store_path, app.load_key(settings)).close()
+    doc = {"store": str(store_path), "key_file": str(key_path), "key_created": created_key}
+    emit(args, doc, _init_text(store_path, key_path, created_key))
+    return 0
+
+
+def _init_text(store: Path, key: Path, created: bool) -> str:
+    made = "created a new master key at" if created else "used the existing master key at"
+    return (f"created the store at {store}\n{made} {key} (mode 0600)\n\n"
+            "Back the key up now, somewhere other than this machine (a password manager or\n"
+            "an encrypted USB stick): without it the store cannot be opened, and with it\n"
+            "anyone holding a copy of the store can read it. For example:\n"
+            f"  cat {key}    # copy the line into your password manager\n"
+            "Back the store up with `sqlite3 STORE \".backup copy.db\"` (not by copying the file).")
+
+
+# ---------------------------------------------------------------- clients
+
+
+def cmd_client_add(args) -> int:
+    settings = app.load_settings(args.config)
+    name = sys.stdin.readline().strip() if args.name == "-" else args.name.strip()
+    if not name:
+        raise InputError("the client's name is empty", next_step="give the name, or '-' and "
+                         "type it on standard input")
+    identity = ClientIdentity(name=name, email=args.email, phone=args.phone,
+                              timezone=_zone(args.timezone), country=args.country,
+                              notes=args.notes)
+    with app.open_store(settings) as store:
+        client = store.add_client(identity, args.pseudonym)
+    emit(args, {"pseudonym": client.pseudonym, "id": client.id},
+         f"added a client as {client.pseudonym}\n"
+         f"use this pseudonym in the config: client = \"{client.pseudonym}\"")
+    return 0
+
+
+def _zone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):
+        raise InputError(f"--timezone {name!r} is not a known IANA time zone",
+                         next_step="write it like Europe/London or America/New_York") from None
+    return name
+
+
+def _client_doc(client) -> dict:
+    ident = client.identity
+    return {"pseudonym": client.pseudonym, "name": ident.name, "email": ident.email,
+            "phone": ident.phone, "timezone": ident.timezone, "country": ident.country,
+            "notes": ident.notes, "added": client.created_at.isoformat()}
+
+
+def cmd_client_list(args) -> int:
+    settings = app.load_settings(args.config)
+    with app.open_store(settings) as store:
+        clients = store.list_clients()
+    rows = [_client_doc(c) for c in clients]
+    lines = [f"{r['pseudonym']:<24} {r['name']}" for r in rows] or ["no clients yet"]
+    emit(args, {"clients": rows}, "\n".join(lines))
+    return 0
+
+
+def cmd_client_show(args) -> int:
+    settings = app.load_settings(args.config)
+    with app.open_store(settings) as store:
+        client = store.find_client(args.pseudonym)
+    if client is None:
+        raise InputError(f"no client with pseudonym {args.pseudonym!r}",
+                         next_step="see `pseudocal client list`")
+    doc = _client_doc(client)
+    emit(args, doc, "\n".join(f"{k:<10} {v}" for k, v in doc.items() if v))
+    return 0
+
+
+# ---------------------------------------------------------------- sync
+
+
+def cmd_sync(args) -> int:
+    settings = app.load_settings(args.config)
+    options = engine.SyncOptions(dry_run=args.dry_run, allow_deletes=args.allow_deletes,
+                                 accept_calendar_change=args.accept_calendar_change)
+    with app.open_store(settings) as store, app.open_remotes(settings) as remotes:
+        bar = progress.for_terminal(sys.stderr) if not args.json else None
+        result = engine.recorded_sync(settings, store, remotes, options=options, progress=bar)
+    emit(args, result.as_dict(), _plan_text(result) if args.dry_run else result.summary())
+    return 0
+
+
+def _plan_text(result: engine.SyncResult) -> str:
+    lines = [f"{a.op:<12} {a.label}  ({a.reason})" for a in result.actions]
+    return "\n".join(lines + [result.summary()]) if lines else "nothing to do"
+
+
+# ---------------------------------------------------------------- check
+
+
+def cmd_check(args) -> int:
+    from .checks import run_checks
+    items, code = run_checks(args.config, offline=args.offline)
+    text = "\n".join(f"{i['status']:<5} {i['what']:<10} {i['detail']}" for i in items)
+    emit(args, {"ok": code == 0, "exit_code": code, "checks": items}, text)
+    return code
+
+
+# ---------------------------------------------------------------- demo
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(once=args.once, port=args.port, workdir=args.dir, json_mode=args.json)

@@ -1,0 +1,206 @@
+"""One sync cycle: prefetch, plan, check, execute — wiring the pure pieces to I/O.
+
+The executor is the only code that writes to the calendar. Each action is
+recorded in its own short transaction right after the server confirmed it,
+so a crash at any point leaves records that the next plan can reconcile
+(UIDs are derived from the key, so an unrecorded create is found again).
+A 412/409 is read and reported, never blindly retried: the next sync plans
+afresh from what the server then holds.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Protocol
+from urllib.parse import unquote, urlparse
+
+from . import desired as desired_mod
+from . import plan as plan_mod
+from . import privacy
+from .config import check_pseudonyms
+from .crypto import is_own_uid, uid_from_href
+from .errors import ConfigError, ConflictError, SafetyRefusal
+from .models import Action, Record, RemoteObject, Settings
+from .pseudonyms import normalise
+
+log = logging.getLogger("pseudocal.sync")
+
+
+class RemoteLike(Protocol):
+    def list(self) -> dict[str, str]: ...
+    def create(self, name: str, data: bytes) -> tuple[str, str]: ...
+    def update(self, href: str, data: bytes, etag: str) -> str: ...
+    def delete(self, href: str, etag: str) -> None: ...
+
+
+Progress = Callable[[int, int, Action], None]
+
+
+@dataclass
+class SyncResult:
+    actions: list[Action] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    dropped: int = 0
+    conflicts: int = 0
+    managed: int = 0
+    desired: int = 0
+    dry_run: bool = False
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    def summary(self) -> str:
+        if self.dry_run:
+            ops = [a.op for a in self.actions]
+            return (f"plan: {ops.count('create')} to create, {ops.count('update')} to update, "
+                    f"{ops.count('delete')} to delete; nothing changed (dry run)")
+        text = f"{self.created} created, {self.updated} updated, {self.deleted} deleted"
+        return text + (f", {self.conflicts} conflicts left for the next sync" if self.conflicts else "")
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "deleted": self.deleted,
+                "dropped_records": self.dropped, "conflicts": self.conflicts,
+                "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
+                "plan": [{"op": a.op, "event": a.label, "calendar": a.calendar, "why": a.reason}
+                         for a in self.actions]}
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    dry_run: bool = False
+    allow_deletes: bool = False
+    accept_calendar_change: bool = False
+
+
+def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
+         now: datetime | None = None, options: SyncOptions = SyncOptions(),
+         progress: Progress | None = None) -> SyncResult:
+    """Reconcile the calendar(s) with the config once. Raises on refusal or outage."""
+    now = now or datetime.now(timezone.utc)
+    clients = store.list_clients()
+    _check_config_clients(settings, clients)
+    ids = privacy.Identities.of({c.id: c.identity for c in clients})
+    by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
+    want = desired_mod.build(settings, by_name, store.tag_key, now)
+    for obj in want.objects.values():
+        privacy.check(obj.ical, ids, store.tag_key, obj.label, obj.client_id)
+    records = store.records()
+    remote = _prefetch(settings, remotes, store.tag_key)
+    records = _check_calendar_moves(settings, store, records, options)
+    actions = plan_mod.plan(want.objects, records, remote, want.retired)
+    plan_mod.check_safety(actions, len(remote), len(want.objects),
+                          settings.sync.max_delete_share, options.allow_deletes)
+    result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
+                        dry_run=options.dry_run)
+    if not options.dry_run:
+        execute(actions, store, remotes, result, progress)
+    return result
+
+
+def _check_config_clients(settings: Settings, clients) -> None:
+    problems = check_pseudonyms(settings, {c.pseudonym for c in clients})
+    if problems:
+        raise ConfigError(f"{len(problems)} problems in {settings.source}", problems=problems,
+                          next_step="add the client (pseudocal client add) or fix the pseudonym")
+
+
+def _prefetch(settings: Settings, remotes: dict[str, RemoteLike],
+              tag_key: bytes) -> dict[str, RemoteObject]:
+    """Every object of ours on every calendar in use, by UID (one request per calendar)."""
+    owned: dict[str, RemoteObject] = {}
+    for name, remote in remotes.items():
+        for href, etag in remote.list().items():
+            uid = uid_from_href(href)
+            if uid and is_own_uid(tag_key, uid):
+                owned[uid] = RemoteObject(_path(href), etag, uid, True, name)
+    return owned
+
+
+def _path(href: str) -> str:
+    return unquote(urlparse(href).path)
+
+
+def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
+                          options: SyncOptions) -> dict[str, Record]:
+    """Records that point at a calendar URL no longer configured: refuse unless accepted."""
+    moved = [r for r in records.values()
+             if not _path(r.href).startswith(_path(settings.calendar_for(r.calendar).url))]
+    if not moved:
+        return records
+    if not options.accept_calendar_change:
+        raise SafetyRefusal(
+            f"{len(moved)} events pseudocal made are recorded at a calendar URL that is no "
+            "longer in the config; they stay where they are",
+            deletes=0, managed=len(records),
+            next_step="if the calendar really moved, run `pseudocal sync "
+                      "--accept-calendar-change` (the old events are left untouched)")
+    for rec in moved:
+        store.drop_record(rec.uid)
+    return {uid: r for uid, r in records.items() if r not in moved}
+
+
+def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result: SyncResult,
+            progress: Progress | None = None) -> None:
+    """Carry out the plan, recording each confirmed action in its own transaction."""
+    for done, action in enumerate(actions, 1):
+        try:
+            _apply(action, store, remotes[action.calendar], result)
+        except ConflictError as exc:
+            _conflict(action, exc, store, result)
+        if progress:
+            progress(done, len(actions), action)
+
+
+def _apply(action: Action, store, remote: RemoteLike, result: SyncResult) -> None:
+    if action.op == "create":
+        href, etag = remote.create(f"{action.uid}.ics", action.desired.ical)
+        store.put_record(_record(action, href, etag))
+        result.created += 1
+    elif action.op == "update":
+        etag = remote.update(action.href, action.desired.ical, action.etag)
+        store.put_record(_record(action, action.href, etag))
+        result.updated += 1
+    elif action.op == "delete":
+        remote.delete(action.href, action.etag)
+        store.drop_record(action.uid)
+        result.deleted += 1
+    else:
+        store.drop_record(action.uid)
+        result.dropped += 1
+    log.info("%s %s (%s)", action.op, action.label, action.reason)
+
+
+def _record(action: Action, href: str, etag: str) -> Record:
+    want = action.desired
+    return Record(uid=want.uid, calendar=want.calendar, href=_path(href), etag=etag,
+                  content_hash=want.content_hash, kind=want.kind, label=want.label,
+                  client_id=want.client_id)
+
+
+def _conflict(action: Action, exc: ConflictError, store, result: SyncResult) -> None:
+    """Read the conflict; leave it for the next sync's fresh plan."""
+    if exc.kind == "gone" and action.op == "delete":
+        store.drop_record(action.uid)
+        result.dropped += 1
+        return
+    result.conflicts += 1
+    log.warning("%s %s: %s conflict on the server; the next sync re-plans it",
+                action.op, action.label, exc.kind)
+
+
+def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **kw) -> SyncResult:
+    """`sync`, with its start, result and error written to the store for `status`."""
+    if kw.get("options", SyncOptions()).dry_run:
+        return sync(settings, store, remotes, **kw)
+    run = store.begin_run()
+    try:
+        result = sync(settings, store, remotes, **kw)
+    except Exception as exc:
+        store.finish_run(run, "failed", 0, 0, 0, f"{type(exc).__name__}: {exc}")
+        raise
+    store.finish_run(run, "ok", result.created, result.updated, result.deleted, None)
+    return result

@@ -1,0 +1,76 @@
+"""Logging for a terminal or journald, with a redaction filter as a safety net.
+
+The code logs pseudonyms, labels and counts, never identities. In case a
+library or an exception text carries one anyway, `Redactor` replaces every
+known identity (any case or normal form) with "[redacted]" before a record
+is written.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from .privacy import Identities, fold
+
+REDACTED = "[redacted]"
+
+
+class Redactor(logging.Filter):
+    """Scrubs identities out of every record passing through a handler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identities: Identities | None = None
+
+    def load(self, identities: Identities) -> None:
+        self.identities = identities
+
+    def scrub(self, text: str) -> str:
+        ids = self.identities
+        if ids is None or ids.pattern is None:
+            return text
+        folded = fold(text)
+        if not ids.pattern.search(folded):
+            return text
+        return ids.pattern.sub(REDACTED, folded)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        record.msg, record.args = self.scrub(message), None
+        return True
+
+
+REDACTOR = Redactor()
+
+
+SYSLOG_LEVELS = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+                 logging.CRITICAL: 2}
+
+
+class JournalFormatter(logging.Formatter):
+    """`<N>` syslog priority prefixes that journald reads; no timestamp (journald adds one)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{SYSLOG_LEVELS.get(record.levelno, 6)}>"
+        return prefix + super().format(record)
+
+
+def setup(verbose: bool = False, stream=None) -> None:
+    """Log to stderr; no timestamps under journald (it adds its own)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                               "%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(REDACTOR)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("apscheduler", "caldav", "niquests", "urllib3", "radicale"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,107 @@
+"""Pure: desired objects vs sync records vs what the calendar holds -> actions.
+
+Only objects whose UID carries pseudocal's ownership tag are ever considered
+(`remote` holds owned objects only); foreign events can never appear in an
+update or a delete.
+
+The case table, for each UID in desired ∪ records ∪ remote:
+
+  desired  record  remote   -> action
+  yes      no      no       create
+  yes      no      yes      update (If-Match remote ETag): found online without a
+                            record, e.g. a restored store or a sync killed after its PUT
+  yes      yes     no       create: deleted online (config wins)
+  yes      yes     yes      nothing if ETag and content match; else update with the
+                            remote ETag (changed in config, or edited online: config wins)
+  yes      any     yes, other calendar -> delete there, create here
+  no       any     yes      delete (If-Match remote ETag)
+  no       yes     no       drop the record (already gone online)
+"""
+from __future__ import annotations
+
+from .errors import SafetyRefusal
+from .models import Action, DesiredObject, Record, RemoteObject
+
+SMALL_CHANGE = 2  # removing this many managed events never trips the safety valve
+
+
+def plan(desired: dict[str, DesiredObject], records: dict[str, Record],
+         remote: dict[str, RemoteObject], retired: set[str] = frozenset()) -> list[Action]:
+    """The actions that make the calendar match `desired`, deletes first."""
+    actions: list[Action] = []
+    for uid in sorted(set(desired) | set(records) | set(remote)):
+        actions.extend(_plan_one(uid, desired.get(uid), records.get(uid), remote.get(uid),
+                                 uid in retired))
+    order = {"delete": 0, "drop-record": 1, "create": 2, "update": 3}
+    return sorted(actions, key=lambda a: order[a.op])
+
+
+def _plan_one(uid: str, want: DesiredObject | None, rec: Record | None,
+              rem: RemoteObject | None, retired: bool) -> list[Action]:
+    if want is None:
+        return _remove(uid, rec, rem, retired)
+    if rem is None:
+        reason = "deleted online; restored (config wins)" if rec else "new"
+        return [_create(want, reason)]
+    if rem.calendar != want.calendar:
+        return [_delete(uid, rem, rec, "moved to another calendar", False),
+                _create(want, "moved to another calendar")]
+    if rec is None:
+        return [_update(want, rem, "found online without a record; adopted")]
+    if rec.etag != rem.etag:
+        return [_update(want, rem, "edited online; restored (config wins)")]
+    if rec.content_hash != want.content_hash:
+        return [_update(want, rem, "changed")]
+    return []
+
+
+def _remove(uid: str, rec: Record | None, rem: RemoteObject | None, retired: bool) -> list[Action]:
+    if rem is not None:
+        reason = "past keep_past or beyond horizon" if retired else "no longer in config"
+        return [_delete(uid, rem, rec, reason, not retired)]
+    if rec is not None:
+        return [Action("drop-record", uid, rec.calendar, rec.label, "already gone online",
+                       href=rec.href, counts_as_removal=False)]
+    return []
+
+
+def _create(want: DesiredObject, reason: str) -> Action:
+    return Action("create", want.uid, want.calendar, want.label, reason, desired=want)
+
+
+def _update(want: DesiredObject, rem: RemoteObject, reason: str) -> Action:
+    return Action("update", want.uid, want.calendar, want.label, reason,
+                  href=rem.href, etag=rem.etag, desired=want)
+
+
+def _delete(uid: str, rem: RemoteObject, rec: Record | None, reason: str,
+            removal: bool) -> Action:
+    label = rec.label if rec else "an event pseudocal made earlier"
+    return Action("delete", uid, rem.calendar, label, reason, href=rem.href, etag=rem.etag,
+                  counts_as_removal=removal)
+
+
+def check_safety(actions: list[Action], managed: int, desired_count: int,
+                 max_share: float, allow: bool) -> None:
+    """Refuse (raise SafetyRefusal) when a sync would remove too much of what it manages.
+
+    `managed` is how many of pseudocal's events the calendar holds now. Expiry
+    of past events does not count. "Never synced" (managed == 0) never trips.
+    """
+    removals = sum(1 for a in actions if a.op == "delete" and a.counts_as_removal)
+    if allow or removals == 0:
+        return
+    if desired_count == 0:
+        raise SafetyRefusal(
+            f"this sync would delete all {removals} of pseudocal's events and create none "
+            "(an emptied config, or one pointing at the wrong sessions)",
+            deletes=removals, managed=managed,
+            next_step="check the config; if you really mean to clear the calendar, "
+                      "run `pseudocal sync --allow-deletes`")
+    if removals > max(SMALL_CHANGE, max_share * managed):
+        raise SafetyRefusal(
+            f"this sync would delete {removals} of {managed} events pseudocal manages, "
+            f"more than the limit of {max_share:.0%}",
+            deletes=removals, managed=managed,
+            next_step="check the config (run `pseudocal sync --dry-run` to see the plan); "
+                      "to go ahead, run `pseudocal sync --allow-deletes`")

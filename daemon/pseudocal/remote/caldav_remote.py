@@ -1,0 +1,272 @@
+"""The Remote for a real CalDAV server, through caldav's DAVClient.
+
+Every operation is one `DAVClient.request()` with our own conditional
+headers, so each costs exactly one HTTP request (counted in `requests`):
+no discovery, no UID search before a PUT, no silent retry with altered data.
+caldav's `Event.save()` may retry a failed PUT with cleaned-up data; we never
+want that, and we send the bytes we were given unchanged (`WireBytes`).
+
+If a server answers a PUT without an ETag header, the ETag is read with one
+PROPFIND Depth: 0 (a second request for that write). Radicale, Xandikos and
+Nextcloud all return it.
+"""
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from caldav import DAVClient
+from caldav.lib import error as dav_error
+from caldav.lib.http_sync import requests as http
+from caldav.lib.python_utilities import WireBytes
+from lxml import etree
+
+from pseudocal.errors import ConfigError, ServerError
+from pseudocal.models import CalendarSettings
+from pseudocal.remote.base import check_name, conflict, unreachable
+
+PROFILES = ("radicale", "xandikos", "nextcloud")  # caldav server profiles we know
+ICAL = "text/calendar; charset=utf-8"
+DAV = "{DAV:}"
+_PROPFIND_ETAG = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>'
+)
+
+
+def redact(url: str) -> str:
+    """The URL without any user:password@ part, safe for messages and logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def _collection_url(url: str) -> str:
+    url = redact(url)
+    return url if url.endswith("/") else url + "/"
+
+
+def _features(server: str | None) -> str | None:
+    if server is None or server == "generic":
+        return None
+    if server not in PROFILES:
+        raise ConfigError(f"unknown calendar server profile {server!r}",
+                          next_step=f"use one of {', '.join(PROFILES)} or leave it out",
+                          where="calendar.server")
+    return server
+
+
+def _is_uid_conflict(resp) -> bool:
+    body = resp.raw if resp is not None else ""
+    tags = dav_error.parse_preconditions(body)
+    return any(t.endswith("}no-uid-conflict") for t in tags) or "no-uid-conflict" in body
+
+
+def _etag_of(resp) -> str | None:
+    etag = resp.headers.get("ETag") if resp.headers else None
+    return etag or None
+
+
+class CalDAVRemote:
+    """One calendar collection on a CalDAV server."""
+
+    def __init__(self, settings: CalendarSettings, password: str | None,
+                 timeout: float = 30) -> None:
+        self.url = _collection_url(settings.url)
+        self.requests = 0
+        self._path = urlsplit(self.url).path
+        self._client = DAVClient(
+            url=self.url,
+            username=settings.username,
+            password=(password or "") if settings.username else None,
+            auth_type="basic" if settings.username else None,
+            timeout=timeout,
+            features=_features(settings.server),
+            enable_rfc6764=False,
+            rate_limit_handle=False,
+        )
+        self._calendar = self._client.calendar(url=self.url)  # no request
+        self._closed = False
+
+    # ------------------------------------------------------------ Remote
+
+    def list(self) -> dict[str, str]:
+        resp = self._send("PROPFIND", self.url, _PROPFIND_ETAG,
+                          {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
+        if resp.status != 207:
+            raise self._collection_error(resp, "PROPFIND")
+        return self._parse_listing(resp)
+
+    def get(self, href: str) -> tuple[bytes, str]:
+        resp = self._send("GET", self._abs(href), headers={"Accept": "text/calendar"})
+        if resp.status == 404:
+            raise conflict("gone", href, "cannot read a calendar object that is gone")
+        if resp.status != 200:
+            raise self._status_error(resp, "GET", href)
+        data = getattr(resp, "_raw_body", b"") or resp.raw.encode("utf-8")
+        return data, _etag_of(resp) or self._fetch_etag(href)
+
+    def create(self, name: str, data: bytes) -> tuple[str, str]:
+        url = str(self._calendar.url.join(check_name(name)))
+        href = urlsplit(url).path
+        resp = self._put(url, data, {"If-None-Match": "*"})
+        if resp.status in (412, 409) and _is_uid_conflict(resp):
+            raise conflict("uid", href, "the same UID already exists at another href")
+        if resp.status == 412:
+            raise conflict("exists", href, "an object already exists at this name")
+        return href, self._written(resp, "PUT", href)
+
+    def update(self, href: str, data: bytes, etag: str) -> str:
+        resp = self._put(self._abs(href), data, {"If-Match": etag})
+        if resp.status in (412, 409) and _is_uid_conflict(resp):
+            raise conflict("uid", href, "the object's UID conflicts with another object")
+        if resp.status == 412:
+            raise conflict("etag", href, "the object changed since it was read; not updated")
+        if resp.status == 404:
+            raise conflict("gone", href, "cannot update a calendar object that is gone")
+        return self._written(resp, "PUT", href)
+
+    def delete(self, href: str, etag: str) -> None:
+        resp = self._send("DELETE", self._abs(href), headers={"If-Match": etag})
+        if resp.status == 412:
+            raise conflict("etag", href, "the object changed since it was read; not deleted")
+        if resp.status == 404:
+            raise conflict("gone", href, "cannot delete a calendar object that is gone")
+        if resp.status not in (200, 202, 204):
+            raise self._status_error(resp, "DELETE", href)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._client.close()
+
+    def __enter__(self) -> "CalDAVRemote":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ requests
+
+    def _abs(self, href: str) -> str:
+        return urljoin(self.url, href)
+
+    def _put(self, url: str, data: bytes, condition: dict[str, str]):
+        return self._send("PUT", url, WireBytes(bytes(data)),
+                          {"Content-Type": ICAL, **condition})
+
+    def _send(self, method: str, url: str, body: bytes = b"",
+              headers: dict[str, str] | None = None):
+        """One HTTP request; transport failures become ServerError."""
+        self.requests += 1
+        try:
+            resp = self._client.request(url, method, body, headers or {})
+        except dav_error.AuthorizationError as exc:
+            raise self._auth_error(exc, url) from None
+        except dav_error.RateLimitError as exc:
+            raise ServerError(
+                f"the calendar server at {self.url} asks us to slow down ({exc.__class__.__name__})",
+                next_step="nothing to do: the next sync will try again", where=self.url) from None
+        except http.exceptions.Timeout:
+            raise unreachable(self.url, f"no answer within {self._client.timeout} s") from None
+        except (http.exceptions.RequestException, OSError) as exc:
+            raise unreachable(self.url, _transport_detail(exc)) from None
+        except (dav_error.DAVError, etree.XMLSyntaxError) as exc:
+            raise ServerError(f"unreadable reply from the calendar server at {self.url} "
+                              f"to {method}: {exc.__class__.__name__}",
+                              next_step="check that the URL points to a CalDAV calendar",
+                              where=self.url) from None
+        if resp.status >= 500:
+            raise self._status_error(resp, method, urlsplit(url).path)
+        return resp
+
+    def _written(self, resp, method: str, href: str) -> str:
+        if resp.status in (404, 409):
+            raise self._collection_error(resp, method)
+        if resp.status not in (200, 201, 204):
+            raise self._status_error(resp, method, href)
+        return _etag_of(resp) or self._fetch_etag(href)
+
+    def _fetch_etag(self, href: str) -> str:
+        """One PROPFIND Depth: 0, for servers that return no ETag on PUT/GET."""
+        resp = self._send("PROPFIND", self._abs(href), _PROPFIND_ETAG,
+                          {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"})
+        if resp.status == 404:
+            raise conflict("gone", href, "the object vanished right after it was written")
+        if resp.status != 207:
+            raise self._status_error(resp, "PROPFIND", href)
+        etags = self._parse_listing(resp, keep_self=True)
+        if not etags:
+            raise ServerError(f"the calendar server at {self.url} gave no ETag for {href}",
+                              next_step="use a CalDAV server that supports ETags",
+                              where=href)
+        return next(iter(etags.values()))
+
+    # ------------------------------------------------------------ replies
+
+    def _parse_listing(self, resp, keep_self: bool = False) -> dict[str, str]:
+        if resp.tree is None:
+            raise ServerError(f"empty PROPFIND reply from the calendar server at {self.url}",
+                              next_step="check that the URL points to a CalDAV calendar",
+                              where=self.url)
+        found: dict[str, str] = {}
+        for node in resp.tree.iter(f"{DAV}response"):
+            href, etag, is_collection = _read_response(node)
+            if href and etag and (keep_self or not is_collection):
+                found[urlsplit(href).path] = etag
+        return found
+
+    def _auth_error(self, exc: dav_error.AuthorizationError, url: str) -> ServerError:
+        if any(t.endswith("}no-uid-conflict") for t in (exc.preconditions or [])):
+            return conflict("uid", urlsplit(url).path,
+                            "the same UID already exists at another href")
+        status = getattr(exc, "status", None) or 401
+        if status == 401:
+            what, step = "refused our credentials (401)", "check the username and password file"
+        else:
+            what, step = (f"forbids access ({status})",
+                          "check that this account may write to this calendar")
+        return ServerError(f"the calendar server at {self.url} {what}",
+                           next_step=step, where=self.url)
+
+    def _collection_error(self, resp, method: str) -> ServerError:
+        if resp.status in (404, 409):
+            return ServerError(
+                f"the calendar {self.url} does not exist ({resp.status} on {method})",
+                next_step="check the calendar URL, or create the calendar on the server",
+                where=self.url)
+        return self._status_error(resp, method, self._path)
+
+    def _status_error(self, resp, method: str, href: str) -> ServerError:
+        retry = resp.status >= 500
+        status = f"{resp.status} {resp.reason}" if resp.reason else str(resp.status)
+        return ServerError(
+            f"the calendar server at {self.url} answered {status} to {method} {href}",
+            next_step=("the server is failing; the next sync will try again" if retry else
+                       "check the calendar URL and the server's logs"),
+            where=href)
+
+
+def _read_response(node) -> tuple[str | None, str | None, bool]:
+    """(href, etag from a 200 propstat, is it a collection) of one DAV:response."""
+    href_node = node.find(f"{DAV}href")
+    href = href_node.text.strip() if href_node is not None and href_node.text else None
+    etag, is_collection = None, False
+    for propstat in node.iter(f"{DAV}propstat"):
+        status = propstat.findtext(f"{DAV}status") or ""
+        if " 200 " not in f"{status} ":
+            continue
+        etag = propstat.findtext(f"{DAV}prop/{DAV}getetag") or etag
+        is_collection |= propstat.find(f"{DAV}prop/{DAV}resourcetype/{DAV}collection") is not None
+    return href, (etag.strip() if etag else None), is_collection
+
+
+def _transport_detail(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused (is the server running?)"
+    if "name" in text and ("resolv" in text or "known" in text):
+        return "the host name does not resolve (DNS)"
+    return f"network error ({exc.__class__.__name__})"

@@ -1,0 +1,280 @@
+"""Recurrence rules + a window -> occurrences. Pure functions, no I/O.
+
+Time model
+----------
+A `Recurrence` is written in wall-clock time of its own zone: `start` is a naive local
+datetime in `rec.timezone`, and the rule repeats that wall-clock time. A weekly 10:00
+America/New_York session stays at 10:00 in New York across daylight saving, so seen from
+Europe/London it moves by an hour during the weeks when the two zones change their clocks
+on different dates. The rule is expanded by dateutil.rrule over naive local datetimes
+(DTSTART = rec.start), exactly as a calendar client expands RRULE with DTSTART;TZID=...
+
+Bounds: `until` is inclusive. A date means the whole of that local day; a datetime means
+up to and including that local wall-clock time. `count` counts occurrences before skips
+are removed, as RFC 5545 counts RRULE instances before EXDATE.
+
+Skips: a skip date removes the occurrence that starts on that local date (EXDATE).
+
+Gaps and folds (RFC 5545 §3.3.5): config refuses a *first* start that does not exist
+(spring-forward gap) or is ambiguous (autumn fold). A later occurrence of a repeating
+rule that lands in one is placed like this:
+  * gap  -> the wall-clock time is read with the offset in force before the transition,
+            i.e. it is shifted forward by the length of the gap (01:30 on a day when
+            clocks jump 01:00 -> 02:00 becomes 02:30);
+  * fold -> the first (earlier) of the two instants (fold=0).
+`localize` implements this rule; everything here that makes an aware datetime uses it.
+Durations are absolute: an occurrence's end is its start plus the duration in elapsed
+time, so a 50-minute session across a transition still lasts 50 minutes.
+
+All aware datetimes returned are in the rule's own zone (zoneinfo).
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from .models import Occurrence, Recurrence
+
+UTC = timezone.utc
+_SLACK = timedelta(days=1)  # covers any UTC offset difference and gap shift
+
+REPEATS: dict[str, str | None] = {
+    "once": None,
+    "weekly": "FREQ=WEEKLY",
+    "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+}
+_FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_PARTS = frozenset({"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYYEARDAY",
+                    "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST"})
+_REPEAT_HINT = ("write once, weekly, fortnightly, monthly or an RRULE "
+                "such as FREQ=WEEKLY;BYDAY=TU,TH")
+
+
+class RuleError(ValueError):
+    """A repeat that cannot be used; `hint` says what to write instead."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+# ---------------------------------------------------------------- reading a repeat
+
+
+def rule_from_repeat(repeat: str, start: datetime) -> str | None:
+    """The RRULE value (no "RRULE:" prefix) for a config `repeat`; None for once.
+
+    Raises RuleError for anything dateutil cannot read, for UNTIL/COUNT inside the
+    rule (they have their own keys), for sub-daily rules or BYHOUR/BYMINUTE/BYSECOND
+    (the time of day comes from `start`), and for a `start` the rule does not produce.
+    """
+    keyword = repeat.strip().lower()
+    if keyword in REPEATS:
+        return REPEATS[keyword]
+    text = _normalise_rule(repeat)
+    _check_parts(text)
+    _check_start(_parse_rule(text, start), start)
+    return text
+
+
+def _normalise_rule(repeat: str) -> str:
+    text = "".join(repeat.split()).upper()
+    if text.startswith("RRULE:"):
+        text = text[len("RRULE:"):]
+    if "FREQ=" not in text:
+        raise RuleError(f'"{repeat}" is not a repeat', _REPEAT_HINT)
+    return text.strip(";")
+
+
+def _check_parts(text: str) -> None:
+    for part in text.split(";"):
+        name, _, value = part.partition("=")
+        if name in ("UNTIL", "COUNT"):
+            raise RuleError(f"{name} inside the rule is not allowed",
+                            f"remove it and set the {name.lower()} key instead")
+        if name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            raise RuleError(f"{name} is not allowed", "the time of day comes from start")
+        if name not in _PARTS or not value:
+            raise RuleError(f'"{part}" is not a rule part', _REPEAT_HINT)
+        if name == "INTERVAL" and not (value.isdigit() and int(value) > 0):
+            raise RuleError(f"INTERVAL={value} is not allowed", "write a whole number from 1")
+        if name == "FREQ" and value not in _FREQS:
+            raise RuleError(f"FREQ={value} is not allowed",
+                            "use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
+
+
+def _parse_rule(text: str, start: datetime) -> rrule:
+    try:
+        return rrulestr(text, dtstart=start)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise RuleError(f'"{text}" is not a valid RRULE ({exc})', _REPEAT_HINT) from None
+
+
+def _check_start(rule: rrule, start: datetime) -> None:
+    first = next(iter(rule), None)
+    if first is None:
+        raise RuleError("this rule never happens", _REPEAT_HINT)
+    if first != start:
+        raise RuleError(
+            f"start {start:%Y-%m-%d} ({start:%A}) is not a day this rule produces",
+            f"set start to its first occurrence, {first:%Y-%m-%dT%H:%M:%S}")
+
+
+# ---------------------------------------------------------------- local time
+
+
+def localize(naive: datetime, tz: str | ZoneInfo) -> datetime:
+    """An aware datetime for a wall-clock time: gap -> shifted forward, fold -> earlier."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+
+
+def local_time_problem(naive: datetime, tz: str) -> str | None:
+    """"gap" if `naive` does not exist in `tz`, "fold" if it happens twice, else None."""
+    zone = ZoneInfo(tz)
+    first = naive.replace(tzinfo=zone, fold=0)
+    if first.utcoffset() == naive.replace(tzinfo=zone, fold=1).utcoffset():
+        return None
+    back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    return "gap" if back != naive else "fold"
+
+
+def transition_length(naive: datetime, tz: str) -> timedelta:
+    """How far the clocks move at a gap or fold around `naive` (zero elsewhere)."""
+    zone = ZoneInfo(tz)
+    before = naive.replace(tzinfo=zone, fold=0).utcoffset()
+    after = naive.replace(tzinfo=zone, fold=1).utcoffset()
+    return abs(after - before)
+
+
+# ---------------------------------------------------------------- expansion
+
+
+def expand(rec: Recurrence, window_start: datetime, window_end: datetime) -> list[Occurrence]:
+    """Occurrences whose [start, end) overlaps [window_start, window_end), sorted."""
+    zone = ZoneInfo(rec.timezone)
+    low = _wall(window_start - rec.duration, zone) - _SLACK
+    high = _wall(window_end, zone) + _SLACK
+    found = (_occurrence(n, rec.duration, zone) for n in _starts_between(rec, low, high))
+    return [o for o in found if o.start < window_end and o.end > window_start]
+
+
+def occurs_on(rec: Recurrence, day: date) -> bool:
+    """Whether the rule, skips ignored, has an occurrence starting on this local date."""
+    return bool(_rule_starts_on(rec, day))
+
+
+def exdates(rec: Recurrence) -> list[datetime]:
+    """Naive local starts removed by skip dates, for EXDATE (only ones the rule produces)."""
+    return sorted(start for day in set(rec.skip) for start in _rule_starts_on(rec, day))
+
+
+def rrule_value(rec: Recurrence) -> str | None:
+    """The RRULE text to publish with DTSTART;TZID=rec.timezone, bounds included.
+
+    UNTIL is the UTC instant of the last occurrence the rule includes (skips ignored):
+    with a TZID'd DTSTART, RFC 5545 wants UNTIL in UTC, and it is inclusive, so the
+    last instant that must be included is exactly that occurrence's start.
+    """
+    if rec.rrule is None:
+        return None
+    if rec.count is not None:
+        return f"{rec.rrule};COUNT={rec.count}"
+    if rec.until is None:
+        return rec.rrule
+    return f"{rec.rrule};UNTIL={_utc_text(_until_instant(rec))}"
+
+
+def first_and_last(rec: Recurrence) -> tuple[datetime, datetime | None]:
+    """Aware start of the first occurrence and aware end of the last (None if unbounded).
+
+    Raises ValueError when skips remove every occurrence.
+    """
+    zone = ZoneInfo(rec.timezone)
+    starts = _all_starts(rec)
+    first = next(starts, None)
+    if first is None:
+        raise ValueError("every occurrence is skipped")
+    if rec.rrule is not None and rec.until is None and rec.count is None:
+        return localize(first, zone), None
+    last = deque(starts, maxlen=1)
+    final = last[0] if last else first
+    return localize(first, zone), _occurrence(final, rec.duration, zone).end
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=512)
+def _bounded_rule(rec: Recurrence) -> rrule | None:
+    """The dateutil rule with until/count applied; None for a single occurrence."""
+    if rec.rrule is None:
+        return None
+    rule = rrulestr(rec.rrule, dtstart=rec.start)
+    if rec.count is not None:
+        return rule.replace(count=rec.count, until=None)
+    if rec.until is not None:
+        return rule.replace(until=_until_wall(rec.until), count=None)
+    return rule
+
+
+def _until_wall(until: date | datetime) -> datetime:
+    if isinstance(until, datetime):
+        return until.replace(tzinfo=None)
+    return datetime.combine(until, time.max)
+
+
+def _starts_between(rec: Recurrence, low: datetime, high: datetime) -> list[datetime]:
+    rule = _bounded_rule(rec)
+    if rule is None:
+        candidates = [rec.start] if low <= rec.start <= high else []
+    else:
+        candidates = rule.between(low, high, inc=True)
+    skipped = set(rec.skip)
+    return [n for n in candidates if n.date() not in skipped]
+
+
+def _all_starts(rec: Recurrence) -> Iterator[datetime]:
+    rule = _bounded_rule(rec)
+    skipped = set(rec.skip)
+    return (n for n in (rule if rule is not None else [rec.start]) if n.date() not in skipped)
+
+
+def _rule_starts_on(rec: Recurrence, day: date) -> list[datetime]:
+    rule = _bounded_rule(rec)
+    if rule is None:
+        return [rec.start] if rec.start.date() == day else []
+    return rule.between(datetime.combine(day, time.min), datetime.combine(day, time.max),
+                        inc=True)
+
+
+def _until_instant(rec: Recurrence) -> datetime:
+    last = deque(_bounded_rule(rec), maxlen=1)
+    if last:
+        return localize(last[0], rec.timezone)
+    day_after = datetime.combine(_until_wall(rec.until).date() + timedelta(days=1), time.min)
+    return localize(day_after, rec.timezone).astimezone(UTC) - timedelta(seconds=1)
+
+
+def _utc_text(instant: datetime) -> str:
+    moment = instant.astimezone(UTC)
+    if moment.microsecond:  # round up: UNTIL must not cut off a fractional start
+        moment += timedelta(microseconds=1_000_000 - moment.microsecond)
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _occurrence(naive: datetime, duration: timedelta, zone: ZoneInfo) -> Occurrence:
+    start = localize(naive, zone)
+    end = (start.astimezone(UTC) + duration).astimezone(zone)
+    return Occurrence(start, end)
