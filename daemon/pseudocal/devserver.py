@@ -144,6 +144,11 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
     block_on_close = True  # server_close() joins the request threads
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address) -> None:
+        # A client hanging up mid-request is normal in tests; no traceback spam.
+        logging.getLogger("pseudocal.devserver").debug(
+            "request from %s failed", client_address, exc_info=True)
+
 
 class _Server6(_Server):
     address_family = socket.AF_INET6
@@ -152,7 +157,7 @@ class _Server6(_Server):
 # ---------------------------------------------------------------- the server
 
 
-def _radicale_app(storage_dir: Path, rights: str):
+def _radicale_app(storage_dir: Path):
     import radicale  # optional extra: only needed when a server starts
     from radicale import config
 
@@ -160,7 +165,7 @@ def _radicale_app(storage_dir: Path, rights: str):
     configuration.update({
         "server": {"delay_on_error": "0"},
         "auth": {"type": "none", "delay": "0.1"},
-        "rights": {"type": rights},
+        "rights": {"type": "owner_only"},  # with auth "none": every user, every path
         "storage": {"filesystem_folder": str(storage_dir), "strict_preconditions": "True"},
         "web": {"type": "none"},
         "logging": {"level": "error", "mask_passwords": "True"},
@@ -172,13 +177,11 @@ def _radicale_app(storage_dir: Path, rights: str):
 class DevServer:
     """A running embedded Radicale; see `start_radicale`."""
 
-    def __init__(self, storage_dir: Path, host: str, port: int, record: bool,
-                 rights: str = "authenticated") -> None:
+    def __init__(self, storage_dir: Path, host: str, port: int, record: bool) -> None:
         self.storage_dir = Path(storage_dir)
         self.host = loopback_host(host)
         self.port = port
         self.record = record
-        self.rights = rights
         self._recorder: _Recorder | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -189,7 +192,7 @@ class DevServer:
         if self._server is not None:
             return self
         self.storage_dir.mkdir(parents=True, exist_ok=True)
-        app = _radicale_app(self.storage_dir, self.rights)
+        app = _radicale_app(self.storage_dir)
         if self._recorder is None:
             self._recorder = _Recorder(app, self.record)
         self._recorder.app = app
@@ -288,10 +291,10 @@ class DevServer:
 
 
 def start_radicale(storage_dir: Path, host: str = "127.0.0.1", port: int = 0,
-                   record: bool = False, rights: str = "authenticated") -> DevServer:
+                   record: bool = False) -> DevServer:
     """Start Radicale on host:port (0 = a free port) serving `storage_dir`.
 
-    `rights` is Radicale's rights backend: "authenticated" (anyone may use
-    any /user/calendar/, the default) or "owner_only" (only /user/ itself).
+    Without authentication every client may read and write every calendar:
+    that is why only loopback is allowed.
     """
-    return DevServer(storage_dir, host, port, record, rights).start()
+    return DevServer(storage_dir, host, port, record).start()

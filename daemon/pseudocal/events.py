@@ -54,7 +54,7 @@ def _vevent(spec: EventSpec, now: datetime) -> Event:
     ev = Event()
     ev.add("uid", spec.uid)
     ev.add("dtstamp", now.astimezone(timezone.utc).replace(microsecond=0))
-    start = schedule.first_and_last(rec)[0]
+    start = schedule.localize(rec.start, tz)
     ev.add("dtstart", start)
     ev.add("dtend", (start + rec.duration).astimezone(tz))
     ev.add("summary", spec.summary)
@@ -63,7 +63,7 @@ def _vevent(spec: EventSpec, now: datetime) -> Event:
     rule = schedule.rrule_value(rec)
     if rule:
         ev.add("rrule", vRecur.from_ical(rule))
-        skipped = [_localize(d, tz) for d in schedule.exdates(rec)]
+        skipped = [schedule.localize(d, tz) for d in schedule.exdates(rec)]
         if skipped:
             ev.add("exdate", skipped)
     for before, text in spec.alarms:
@@ -77,10 +77,6 @@ def _alarm(before: timedelta, text: str) -> Alarm:
     alarm.add("description", text)
     alarm.add("trigger", -before)
     return alarm
-
-
-def _localize(naive: datetime, tz: ZoneInfo) -> datetime:
-    return naive.replace(tzinfo=tz)
 
 
 def _add_timezones(cal: Calendar, rec: Recurrence, today: date) -> None:

@@ -157,7 +157,7 @@ class CalDAVRemote:
         return self._send("PUT", url, WireBytes(bytes(data)),
                           {"Content-Type": ICAL, **condition})
 
-    def _send(self, method: str, url: str, body: bytes = b"",
+    def _send(self, method: str, url: str, body: bytes | str = "",
               headers: dict[str, str] | None = None):
         """One HTTP request; transport failures become ServerError."""
         self.requests += 1

@@ -1,0 +1,157 @@
+"""Event rendering and the privacy allow-list (the last line of defence)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from dateutil.rrule import rrulestr
+from hypothesis import given, settings, strategies as st
+from icalendar import Calendar
+
+from pseudocal import privacy
+from pseudocal.crypto import make_uid
+from pseudocal.errors import PrivacyViolation
+from pseudocal.events import EventSpec, content_hash, render
+from pseudocal.models import ClientIdentity, Recurrence
+
+KEY = b"k" * 32
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
+IDS = privacy.Identities.of({
+    "c1": ClientIdentity("Zoë Brightwater", email="zoe.b@example.org", phone="+44 7700 900321"),
+    "c2": ClientIdentity("Iwan O'Neill-Price"),
+})
+
+
+def spec(summary="Amber Falcon", rrule="FREQ=WEEKLY", tz="America/New_York", **kw) -> EventSpec:
+    when = Recurrence(start=datetime(2026, 12, 1, 10, 0), duration=timedelta(minutes=50),
+                      timezone=tz, rrule=rrule, **kw)
+    return EventSpec(uid=make_uid(KEY, "session:x:1"), summary=summary, when=when,
+                     alarms=((timedelta(minutes=15), "Prepare the space"),))
+
+
+def test_a_weekly_session_is_one_recurring_object_with_timezone():
+    ical = render(spec(until=date(2027, 6, 30), skip=(date(2026, 12, 22),)), now=NOW)
+    cal = Calendar.from_ical(ical)
+    [event] = cal.walk("VEVENT")
+    assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["America/New_York"]
+    assert event["DTSTART"].params["TZID"] == "America/New_York"
+    assert event["RRULE"].to_ical().startswith(b"FREQ=WEEKLY;UNTIL=2027")
+    assert event["EXDATE"].to_ical() == b"20261222T100000"
+    assert str(event["SUMMARY"]) == "Amber Falcon"
+    [alarm] = event.walk("VALARM")
+    assert alarm["TRIGGER"].dt == -timedelta(minutes=15)
+    privacy.check(ical, IDS, KEY, "test")
+
+
+def test_published_rule_expands_like_the_config_says():
+    ical = render(spec(until=date(2027, 1, 31), skip=(date(2026, 12, 22),)), now=NOW)
+    event = Calendar.from_ical(ical).walk("VEVENT")[0]
+    rule = rrulestr(event["RRULE"].to_ical().decode(), dtstart=event["DTSTART"].dt)
+    starts = [d for d in rule if d not in {x.dt for x in event["EXDATE"].dts}]
+    assert starts[0] == datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("America/New_York"))
+    assert datetime(2026, 12, 22, 10, tzinfo=ZoneInfo("America/New_York")) not in starts
+    assert len(starts) == 9 - 1
+
+
+def test_content_hash_ignores_dtstamp_but_not_content():
+    a, b = render(spec(), now=NOW), render(spec(), now=NOW + timedelta(hours=1))
+    assert a != b and content_hash(a) == content_hash(b)
+    assert content_hash(render(spec(summary="Quiet Heron"), now=NOW)) != content_hash(a)
+
+
+def test_once_event_has_no_rrule_and_utc_free_times():
+    ical = render(spec(rrule=None, tz="Europe/London"), now=NOW)
+    event = Calendar.from_ical(ical).walk("VEVENT")[0]
+    assert "RRULE" not in event and event["DTSTART"].params["TZID"] == "Europe/London"
+
+
+# ---------------------------------------------------------------- allow-list rejects
+
+
+def tamper(ical: bytes, before: bytes, after: bytes) -> bytes:
+    assert before in ical
+    return ical.replace(before, after, 1)
+
+
+BASE = render(spec(), now=NOW)
+
+
+@pytest.mark.parametrize("line", [
+    b"DESCRIPTION:notes", b"LOCATION:Room 4", b"URL:https://meet.example/abc",
+    b"ATTENDEE:mailto:a@example.org", b"ORGANIZER:mailto:me@example.org",
+    b"CATEGORIES:Work", b"X-CLIENT:someone", b"CONTACT:phone",
+])
+def test_properties_outside_the_list_are_rejected(line):
+    bad = tamper(BASE, b"SUMMARY:", line + b"\r\nSUMMARY:")
+    with pytest.raises(PrivacyViolation) as info:
+        privacy.check(bad, IDS, KEY, "session X")
+    assert "session X" in str(info.value) and "nothing was sent" in str(info.value)
+
+
+def test_audio_or_email_alarms_are_rejected():
+    with pytest.raises(PrivacyViolation, match="DISPLAY"):
+        privacy.check(tamper(BASE, b"ACTION:DISPLAY", b"ACTION:AUDIO"), IDS, KEY)
+
+
+def test_foreign_or_unsafe_uid_is_rejected():
+    uid = make_uid(KEY, "session:x:1").encode()
+    with pytest.raises(PrivacyViolation, match="ownership"):
+        privacy.check(tamper(BASE, uid, make_uid(b"z" * 32, "session:x:1").encode()), IDS, KEY)
+    with pytest.raises(PrivacyViolation, match="unsafe"):
+        privacy.check(tamper(BASE, uid, b"abc@host.example.org"), IDS, KEY)
+
+
+def test_tzid_without_vtimezone_and_floating_time_are_rejected():
+    no_tz = Calendar.from_ical(BASE)
+    no_tz.subcomponents = [c for c in no_tz.subcomponents if c.name != "VTIMEZONE"]
+    with pytest.raises(PrivacyViolation, match="VTIMEZONE"):
+        privacy.check(no_tz.to_ical(), IDS, KEY)
+    floating = tamper(BASE, b"DTSTART;TZID=America/New_York:", b"DTSTART:")
+    with pytest.raises(PrivacyViolation, match="floating"):
+        privacy.check(floating, IDS, KEY)
+
+
+@pytest.mark.parametrize("summary", [
+    "Zoë Brightwater", "ZOË BRIGHTWATER", "zoe brightwater", "Zoe\u0308 Brightwater",
+    "call zoe.b@example.org", "ZOE.B@EXAMPLE.ORG", "ring 07700 900321 +44 7700 900321",
+    "Iwan O'Neill-Price", "iwan o'neill-price",
+])
+def test_identities_in_any_case_or_normal_form_are_rejected(summary):
+    with pytest.raises(PrivacyViolation) as info:
+        privacy.check(render(spec(summary=summary), now=NOW), IDS, KEY, "session Y")
+    assert "brightwater" not in str(info.value).casefold()
+
+
+def test_name_parts_are_rejected_in_the_clients_own_events():
+    ical = render(spec(summary="Brightwater"), now=NOW)
+    with pytest.raises(PrivacyViolation, match="part of the client's name"):
+        privacy.check(ical, IDS, KEY, "s", client_id="c1")
+
+
+@pytest.mark.parametrize("summary", ["Therapy", "counselling", "Psychotherapy hour",
+                                     "Client 4", "patient"])
+def test_titles_that_say_what_it_is_are_rejected(summary):
+    with pytest.raises(PrivacyViolation, match="what the events are about"):
+        privacy.check(render(spec(summary=summary), now=NOW), IDS, KEY)
+
+
+def test_short_names_do_not_match_inside_other_words():
+    ids = privacy.Identities.of([ClientIdentity("Al")])
+    privacy.check(BASE, ids, KEY)  # CALSCALE, VALARM contain "al" but not the word
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["Amber Falcon", "Quiet Heron", "Silver Maple"]),
+       st.sampled_from(["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Tokyo"]),
+       st.sampled_from([None, "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY",
+                        "FREQ=WEEKLY;BYDAY=TU,TH"]),
+       st.integers(min_value=0, max_value=400))
+def test_every_rendered_object_passes_the_allow_list(pseudonym, tz, rule, offset):
+    start = datetime(2026, 12, 1, 10, 0) + timedelta(days=offset)
+    if rule and "BYDAY" in rule:
+        start = datetime(2026, 12, 1, 10, 0)  # a Tuesday
+    when = Recurrence(start=start, duration=timedelta(minutes=50), timezone=tz, rrule=rule)
+    s = EventSpec(uid=make_uid(KEY, f"k{offset}"), summary=pseudonym, when=when,
+                  alarms=((timedelta(minutes=15), "Prepare the space"),))
+    privacy.check(render(s, now=NOW), IDS, KEY)
