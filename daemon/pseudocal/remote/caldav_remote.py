@@ -59,7 +59,8 @@ def _features(server: str | None) -> str | None:
 
 
 def _is_uid_conflict(resp) -> bool:
-    body = resp.raw if resp is not None else ""
+    """Does a 409/412 carry the CalDAV `no-uid-conflict` precondition?"""
+    body = resp.raw or ""
     tags = dav_error.parse_preconditions(body)
     return any(t.endswith("}no-uid-conflict") for t in tags) or "no-uid-conflict" in body
 
@@ -166,9 +167,7 @@ class CalDAVRemote:
         except dav_error.AuthorizationError as exc:
             raise self._auth_error(exc, url) from None
         except dav_error.RateLimitError as exc:
-            raise ServerError(
-                f"the calendar server at {self.url} asks us to slow down ({exc.__class__.__name__})",
-                next_step="nothing to do: the next sync will try again", where=self.url) from None
+            raise self._rate_limited(exc) from None
         except http.exceptions.Timeout:
             raise unreachable(self.url, f"no answer within {self._client.timeout} s") from None
         except (http.exceptions.RequestException, OSError) as exc:
@@ -230,6 +229,13 @@ class CalDAVRemote:
                           "check that this account may write to this calendar")
         return ServerError(f"the calendar server at {self.url} {what}",
                            next_step=step, where=self.url)
+
+    def _rate_limited(self, exc: dav_error.RateLimitError) -> ServerError:
+        after = f"; it asks us to wait {exc.retry_after}" if exc.retry_after else ""
+        return ServerError(
+            f"the calendar server at {self.url} answered {exc.status or 429}: "
+            f"too many requests or temporarily unavailable{after}",
+            next_step="nothing to do: the next sync will try again", where=self.url)
 
     def _collection_error(self, resp, method: str) -> ServerError:
         if resp.status in (404, 409):

@@ -1,0 +1,54 @@
+"""Test helpers: a practitioner's files (config, key, store) around a real server."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pseudocal import cli
+
+
+@dataclass
+class Session:
+    client: str
+    start: str  # TOML local datetime
+    duration: str = "50m"
+    repeat: str = "weekly"
+    extra: str = ""  # more TOML lines
+
+    def toml(self) -> str:
+        return (f'[[sessions]]\nclient = "{self.client}"\nstart = {self.start}\n'
+                f'duration = "{self.duration}"\nrepeat = "{self.repeat}"\n{self.extra}\n')
+
+
+@dataclass
+class Practice:
+    """A config file + state directory; `run` calls the real CLI in-process."""
+    root: Path
+    calendar_url: str
+    sessions: list[Session] = field(default_factory=list)
+    header_extra: str = ""
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.toml"
+
+    def write_config(self) -> Path:
+        state = self.root / "state"
+        text = (f'timezone = "Europe/London"\n{self.header_extra}\n'
+                f'[calendar]\nurl = "{self.calendar_url}"\nserver = "radicale"\n\n'
+                f'[store]\npath = "{state / "store.db"}"\nkey_file = "{state / "store-key"}"\n\n'
+                f'[sync]\nhorizon = "52w"\nkeep_past = "30d"\n\n'
+                + "".join(s.toml() for s in self.sessions))
+        self.config.write_text(text, encoding="utf-8")
+        return self.config
+
+    def run(self, *argv: str) -> int:
+        self.write_config()
+        return cli.main([*argv, "--config", str(self.config)])
+
+    def add_client(self, name: str, capsys, *opts: str) -> str:
+        self.write_config()
+        code = cli.main(["client", "add", name, *opts, "--json", "--config", str(self.config)])
+        assert code == 0
+        return json.loads(capsys.readouterr().out)["pseudonym"]

@@ -1,0 +1,162 @@
+"""End to end against a real Radicale on loopback, through the real CLI and caldav."""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from practice import Practice, Session
+
+pytestmark = pytest.mark.integration
+
+FOREIGN = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\nBEGIN:VEVENT\r\n"
+           b"UID:dentist-appointment@phone.example\r\nDTSTAMP:20261101T090000Z\r\n"
+           b"DTSTART:20261210T090000Z\r\nDTEND:20261210T100000Z\r\nSUMMARY:Dentist\r\n"
+           b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def monday(weeks: int = 1) -> date:
+    today = date.today()
+    return today + timedelta(days=(0 - today.weekday()) % 7 + 7 * weeks)
+
+
+@pytest.fixture
+def practice(tmp_path, radicale, capsys):
+    p = Practice(tmp_path / "practice", radicale.calendar_url("practitioner", "practice"))
+    p.root.mkdir()
+    assert p.run("init") == 0
+    names = ["Test Person Alpha", "Test Person Beta", "Test Person Gamma"]
+    pseudos = [p.add_client(n, capsys) for n in names]
+    start = monday()
+    p.sessions = [
+        Session(pseudos[0], f"{start}T10:00:00"),
+        Session(pseudos[1], f"{start + timedelta(days=1)}T09:00:00", repeat="fortnightly",
+                extra='timezone = "America/New_York"\nskip = [' +
+                      f"{start + timedelta(days=15)}]"),
+        Session(pseudos[2], f"{start + timedelta(days=2)}T16:00:00", repeat="once",
+                duration="1h"),
+    ]
+    radicale.http("PUT", "/practitioner/practice/foreign.ics", FOREIGN,
+                  {"Content-Type": "text/calendar"})
+    capsys.readouterr()
+    radicale.reset_counters()
+    return p
+
+
+def writes(server) -> list:
+    return [r for r in server.requests if r.method in ("PUT", "DELETE")]
+
+
+def foreign_bytes(server) -> bytes:
+    return (server.collection_dir("practitioner", "practice") / "foreign.ics").read_bytes()
+
+
+def sync_json(practice: Practice, capsys, *flags: str) -> dict:
+    assert practice.run("sync", "--json", *flags) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_first_push_then_resync_makes_no_write(practice, radicale, capsys):
+    before = foreign_bytes(radicale)
+    first = sync_json(practice, capsys)
+    assert (first["created"], first["updated"], first["deleted"]) == (3, 0, 0)
+    assert len(writes(radicale)) == 3
+    assert all(r.header("If-None-Match") == "*" for r in writes(radicale))
+    radicale.reset_counters()
+    second = sync_json(practice, capsys)
+    assert (second["created"], second["updated"], second["deleted"]) == (0, 0, 0)
+    assert writes(radicale) == [] and radicale.request_count == 1
+    assert foreign_bytes(radicale) == before
+
+
+def test_objects_on_the_server_are_recurring_and_pseudonymous(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    files = [f for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics"]
+    assert len(files) == 3
+    summaries = set()
+    for f in files:
+        event = Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0]
+        summaries.add(str(event["SUMMARY"]))
+        assert event["DTSTART"].params.get("TZID") in ("Europe/London", "America/New_York")
+    assert summaries == {s.client for s in practice.sessions}
+    rules = [Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0].get("RRULE") for f in files]
+    assert sum(r is not None for r in rules) == 2  # weekly + fortnightly, one object each
+
+
+def test_one_changed_session_is_one_update(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    practice.sessions[0].duration = "1h"
+    radicale.reset_counters()
+    result = sync_json(practice, capsys)
+    assert (result["created"], result["updated"], result["deleted"]) == (0, 1, 0)
+    [put] = writes(radicale)
+    assert put.method == "PUT" and put.header("If-Match")
+
+
+def test_one_removed_session_is_one_delete(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    before = foreign_bytes(radicale)
+    practice.sessions.pop()
+    radicale.reset_counters()
+    result = sync_json(practice, capsys)
+    assert (result["created"], result["updated"], result["deleted"]) == (0, 0, 1)
+    [delete] = writes(radicale)
+    assert delete.method == "DELETE" and delete.header("If-Match")
+    assert foreign_bytes(radicale) == before
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(practice, radicale, capsys):
+    assert practice.run("sync", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert out.count("create") >= 3 and "Test Person" not in out
+    assert writes(radicale) == []
+    assert sync_json(practice, capsys)["created"] == 3
+
+
+def test_emptied_config_refuses_and_deletes_nothing(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    practice.sessions = []
+    radicale.reset_counters()
+    assert practice.run("sync") == 7
+    assert "--allow-deletes" in capsys.readouterr().err
+    assert writes(radicale) == []
+    assert sync_json(practice, capsys, "--allow-deletes")["deleted"] == 3
+
+
+def test_lost_records_never_duplicate(practice, radicale, capsys):
+    import sqlite3
+    sync_json(practice, capsys)
+    with sqlite3.connect(practice.root / "state" / "store.db") as db:
+        db.execute("DELETE FROM records")
+    result = sync_json(practice, capsys)
+    assert result["created"] == 0
+    files = [f for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics"]
+    assert len(files) == 3
+    assert sync_json(practice, capsys)["updated"] == 0
+
+
+def test_deleted_on_the_phone_comes_back_and_edits_are_restored(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    files = sorted(f for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics")
+    radicale.http("DELETE", f"/practitioner/practice/{files[0].name}")
+    edited = files[1].read_bytes().replace(b"SUMMARY:", b"SUMMARY:Moved ")
+    radicale.http("PUT", f"/practitioner/practice/{files[1].name}", edited,
+                  {"Content-Type": "text/calendar"})
+    result = sync_json(practice, capsys)
+    assert (result["created"], result["updated"]) == (1, 1)
+    assert b"SUMMARY:Moved" not in files[1].read_bytes()
+
+
+def test_check_reports_everything_ok(practice, radicale, capsys):
+    assert practice.run("check") == 0
+    out = capsys.readouterr().out
+    assert "server" in out and "FAIL" not in out
+
+
+def test_unknown_pseudonym_in_config_is_a_config_error(practice, radicale, capsys):
+    practice.sessions.append(Session("Nobody Here", f"{monday()}T12:00:00"))
+    assert practice.run("sync") == 3
+    err = capsys.readouterr().err
+    assert "sessions[3].client" in err and writes(radicale) == []
