@@ -32,7 +32,8 @@ def load_key(settings: Settings) -> bytes:
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
     """The store, opened read-write but never created; identities loaded into the redactor."""
-    store = Store.open(settings.store.path, load_key(settings))
+    store = Store.open(settings.store.path, load_key(settings),
+                       key_source=str(settings.store.key_file))
     try:
         logs.REDACTOR.load(privacy.Identities.of(c.identity for c in store.list_clients()))
         yield store

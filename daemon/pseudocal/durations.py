@@ -1,18 +1,31 @@
-"""Durations as a practitioner writes them.
+"""Typed config values: durations above all, and the dates, numbers and texts around them.
 
-Two spellings are accepted, case-insensitively, with an optional sign:
+Each reader turns one TOML value into a Python value or raises ValueProblem(message, hint);
+config.py attaches the key path. Messages show only the value as the config wrote it.
+Texts that go online (`online_text`) must not say what the events are: no word such as
+therapy, counselling, psych-, client or patient, and no placeholder but {pseudonym} in a
+session title. URLs are http(s); plain http only to a loopback host.
+
+Durations come in two spellings are accepted, case-insensitively, with an optional sign:
 
     compact     50m  1h30m  1.5h  90s  2h  30d  12w  (units in the order w d h m s,
                 each at most once; spaces between parts are allowed: "1h 30m")
     ISO 8601    PT50M  PT1H30M  P1D  P2W  P1DT12H
 
 Years and months (P1Y, P1M) are refused: they have no fixed length. Whether zero or a
-negative value is acceptable is the caller's decision; `parse_duration` only reads.
+negative value is acceptable is the caller's decision: `parse_duration` only reads,
+`duration_value` wants a positive one (or zero when asked).
 """
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from .schedule import zone_problem
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
@@ -27,18 +40,26 @@ _ISO = re.compile(
 )
 _ISO_CALENDAR = re.compile(r"P(?:\d+Y)?(?:\d+M)?(?:\d+[WD])?(?:T.*)?", re.IGNORECASE)
 
+SERVERS = ("radicale", "xandikos", "nextcloud", "generic")
+_REVEALING = re.compile(r"therap|counsel|psych|patient|client", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _WORDS = re.compile(r"(\d+)\s*(min|mins|minutes?|hours?|hrs?|days?|weeks?)", re.IGNORECASE)
 
+EXAMPLE = "50m"
 EXAMPLES = "50m, 1h30m or PT50M"
 
 
-class DurationError(ValueError):
-    """A text that is not a duration; `hint` says what to write instead."""
+class ValueProblem(ValueError):
+    """A value of the wrong kind; `hint` says what to write instead."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class DurationError(ValueProblem):
+    """A value that is not a (suitable) duration."""
 
 
 def parse_duration(text: str) -> timedelta:
@@ -53,6 +74,21 @@ def parse_duration(text: str) -> timedelta:
     except OverflowError:
         raise DurationError(f'"{text}" is too long', f"write at most {timedelta.max.days}d")
     return -value if sign == "-" else value
+
+
+def duration_value(value: object, *, zero: bool = False) -> timedelta:
+    """A positive duration (or zero, when `zero`) from a config value; DurationError if not."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise DurationError(f"{value} is not a duration",
+                            f'write "{value}m" or "PT{value}M" (in quotes)')
+    if not isinstance(value, str):
+        shown = str(value).lower() if isinstance(value, bool) else "this"
+        raise DurationError(f"{shown} is not a duration", f'write one in quotes, e.g. "{EXAMPLE}"')
+    amount = parse_duration(value)
+    if amount < timedelta(0) or (amount == timedelta(0) and not zero):
+        size = "zero" if amount == timedelta(0) else "negative"
+        raise DurationError(f'"{value}" is {size}', "write a positive duration such as 10m")
+    return amount
 
 
 def format_duration(value: timedelta) -> str:
@@ -97,3 +133,133 @@ def _hint_for(body: str) -> str:
     if words:
         return f"write {words.group(1)}{words.group(2)[0].lower()}"
     return f"write {EXAMPLES}"
+
+
+# ---------------------------------------------------------------- other values
+
+
+def show(value: Any) -> str:
+    """A config value as the config wrote it, for messages."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return {dict: "a table", list: "a list"}.get(type(value), str(value))
+
+
+def duration_or_off(value: Any) -> timedelta | None:
+    """A positive duration, or None for `false` (turned off)."""
+    return None if value is False else duration_value(value)
+
+
+def text(value: Any) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueProblem(f"{show(value)} is not a text", 'write it in quotes, e.g. "..."')
+
+
+def local_datetime(value: Any) -> datetime:
+    """A TOML local date-time (no offset: the zone comes from a timezone key)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value
+    if isinstance(value, datetime):
+        raise ValueProblem(f"{show(value)} has a UTC offset", "write local time and set timezone")
+    if isinstance(value, date):
+        raise ValueProblem(f"{value} has no time of day", f"write {value}T10:00:00")
+    try:
+        example = datetime.fromisoformat(str(value)).replace(tzinfo=None).isoformat()
+    except ValueError:
+        example = "2026-12-01T10:00:00"
+    raise ValueProblem(f"{show(value)} is not a local date-time", f"write {example} (no quotes)")
+
+
+def date_or_local_datetime(value: Any) -> date | datetime:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        return local_datetime(value)
+    raise ValueProblem(f"{show(value)} is not a date",
+                       "write a date without quotes, e.g. 2027-06-30")
+
+
+def date_list(value: Any) -> tuple[date, ...]:
+    """A list of TOML local dates, sorted, without repeats."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, date) or isinstance(item, datetime):
+            raise ValueProblem(f"{show(item)} is not a date",
+                               "write a list of dates without quotes, e.g. [2026-12-22]")
+    return tuple(sorted(set(items)))
+
+
+def positive_int(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueProblem(f"{show(value)} is not a positive whole number", "write e.g. 10")
+
+
+def number(value: Any, *, low: float, high: float = float("inf")) -> float:
+    """A number in (low, high]."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and low < value <= high:
+        return float(value)
+    top = f" and at most {high:g}" if high < float("inf") else ""
+    raise ValueProblem(f"{show(value)} is not a number above {low:g}{top}", "write e.g. 0.5")
+
+
+def zone(value: Any) -> str:
+    """An IANA time zone name that zoneinfo knows (and that observes its place's DST)."""
+    name = text(value)
+    issue = zone_problem(name)
+    if issue:
+        raise ValueProblem(*issue)
+    return name
+
+
+def online_text(value: Any, placeholder: bool = False) -> str:
+    """Text the calendar server sees: {pseudonym} only where allowed, no revealing word."""
+    found = text(value)
+    wrong = [t for t in _PLACEHOLDER.findall(found) if not (placeholder and t == "{pseudonym}")]
+    if wrong and placeholder:
+        raise ValueProblem(f"unknown placeholder {wrong[0]}", "the only placeholder is {pseudonym}")
+    if wrong or re.search(r"[{}]", _PLACEHOLDER.sub("", found)):
+        raise ValueProblem("a stray { or }" if placeholder else "{ and } are not allowed here",
+                           "write {pseudonym} exactly" if placeholder else "remove them")
+    if _REVEALING.search(found):
+        raise ValueProblem(f'"{found}" would tell the calendar server what the events are',
+                           "leave out words like therapy, counselling, client or patient")
+    return found
+
+
+def url(value: Any) -> str:
+    """An http(s) calendar URL without credentials; plain http only to a loopback host."""
+    found = text(value)
+    parts = urlsplit(found)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueProblem(f'"{found}" is not an http(s) URL',
+                           'write e.g. "https://cloud.example.org/remote.php/dav/calendars/alex/practice/"')
+    if parts.username or parts.password:
+        raise ValueProblem("secrets are not allowed in the config (this URL holds a user name "
+                           "or password)", "remove it from the URL; set username and password_file")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueProblem("plain http:// would send the calendar and password unencrypted",
+                           "use https:// (http:// is accepted only for 127.0.0.1 or localhost)")
+    return found
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def server(value: Any) -> str:
+    """A caldav server profile name."""
+    name = text(value).lower()
+    if name in SERVERS:
+        return name
+    close = difflib.get_close_matches(name, SERVERS, n=1)
+    hint = f'did you mean "{close[0]}"?' if close else "write one of " + ", ".join(SERVERS)
+    raise ValueProblem(f"{show(value)} is not a known server", hint)

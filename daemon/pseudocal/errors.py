@@ -68,7 +68,7 @@ class ConflictError(ServerError):
 
     def __init__(self, message: str, *, kind: str, href: str = "", **kw) -> None:
         super().__init__(message, **kw)
-        self.kind = kind  # "etag" | "uid" | "exists"
+        self.kind = kind  # "etag" | "uid" | "exists" | "gone"
         self.href = href
 
 

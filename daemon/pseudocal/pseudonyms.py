@@ -13,12 +13,12 @@ Initials are identity: nothing here derives anything from a name.
 """
 from __future__ import annotations
 
-import itertools
 import random
 import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .errors import InputError
 from .wordlists import ADJECTIVES, NOUNS
@@ -55,10 +55,6 @@ def words(text: str) -> list[str]:
     return [w for w in _SPLIT.split(fold(text)) if w]
 
 
-def initials(text: str) -> str:
-    """First letter of each word of `text` (folded)."""
-    return "".join(w[0] for w in words(text))
-
 # ---------------------------------------------------------------- relations
 
 
@@ -70,65 +66,73 @@ def _related(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
+@dataclass(frozen=True)
+class _Name:
+    """What a pseudonym must not echo: a name's folded words and initials."""
+    words: tuple[str, ...]
+    letters: frozenset[str]
+    forms: frozenset[str]  # all initials, and first+last ("jms", "js")
+
+    @classmethod
+    def of(cls, name: str) -> "_Name":
+        ws = tuple(words(name))
+        forms = {"".join(w[0] for w in ws), ws[0][0] + ws[-1][0]} if len(ws) > 1 else set()
+        return cls(ws, frozenset(w[0] for w in ws), frozenset(forms))
+
+    def clashes(self, word: str) -> bool:
+        """True when `word` equals, or prefixes, or is prefixed by a name word."""
+        return any(_related(word, n) for n in self.words)
+
+    def echoed_by(self, pseudonym_words: list[str]) -> bool:
+        """True for "J.S."/"JS"-like pseudonyms, or ones with the name's initials."""
+        compact = "".join(pseudonym_words)
+        if compact and len(compact) <= len(self.words) and set(compact) <= self.letters:
+            return True
+        theirs = "".join(w[0] for w in pseudonym_words)
+        return len(pseudonym_words) > 1 and theirs in self.forms
+
+
 def shares_word(pseudonym: str, name: str) -> bool:
     """True when a word of `pseudonym` equals (or prefixes) a word of `name`."""
-    return _shares(words(pseudonym), set(words(name)))
-
-
-def _shares(pseudonym_words: Iterable[str], name_words: set[str]) -> bool:
-    return any(_related(p, n) for p in pseudonym_words for n in name_words)
-
-
-def _initial_forms(name_words: list[str]) -> set[str]:
-    """The name's initials, all and first+last ("jms", "js")."""
-    if len(name_words) < 2:
-        return set()
-    everything = "".join(w[0] for w in name_words)
-    return {everything, name_words[0][0] + name_words[-1][0]}
-
-
-def _echoes_initials(pseudonym_words: list[str], name_words: list[str]) -> bool:
-    """True for "J.S."/"JS" forms, or a pseudonym whose initials are the name's."""
-    letters = {w[0] for w in name_words}
-    compact = "".join(pseudonym_words)
-    if compact and len(compact) <= len(name_words) and set(compact) <= letters:
-        return True
-    if len(pseudonym_words) < 2:
-        return False
-    return "".join(w[0] for w in pseudonym_words) in _initial_forms(name_words)
+    profile = _Name.of(name)
+    return any(profile.clashes(w) for w in words(pseudonym))
 
 # ---------------------------------------------------------------- draw
+
+_FOLDED = {w: fold(w) for w in ADJECTIVES + NOUNS}
 
 
 def draw(name: str, taken: Iterable[str], rng: random.Random = _SYSTEM_RANDOM) -> str:
     """A random two-word pseudonym unrelated to `name` and not in `taken`."""
-    name_words = words(name)
+    profile = _Name.of(name)
     taken_forms = {normalise(t) for t in taken}
     for _ in range(RANDOM_TRIES):
-        candidate = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
-        if _acceptable(candidate, name_words, taken_forms):
-            return candidate
-    return _draw_exhaustive(name_words, taken_forms, rng)
+        adjective, noun = rng.choice(ADJECTIVES), rng.choice(NOUNS)
+        if _acceptable(adjective, noun, profile, taken_forms):
+            return f"{adjective} {noun}"
+    return _draw_exhaustive(profile, taken_forms, rng)
 
 
-def _draw_exhaustive(name_words: list[str], taken_forms: set[str],
-                     rng: random.Random) -> str:
+def _draw_exhaustive(profile: _Name, taken_forms: set[str], rng: random.Random) -> str:
     """Fallback when random tries keep failing: choose among every free pair."""
-    pairs = (f"{a} {n}" for a, n in itertools.product(ADJECTIVES, NOUNS))
-    free = [p for p in pairs if _acceptable(p, name_words, taken_forms)]
+    adjectives = [a for a in ADJECTIVES if not profile.clashes(_FOLDED[a])]
+    nouns = [n for n in NOUNS if not profile.clashes(_FOLDED[n])]
+    free = [f"{a} {n}" for a in adjectives for n in nouns
+            if _acceptable(a, n, profile, taken_forms, checked=True)]
     if not free:
         raise InputError("no unused pseudonym is left in the built-in word lists",
                          next_step="choose one yourself with --pseudonym")
     return rng.choice(free)
 
 
-def _acceptable(candidate: str, name_words: list[str], taken_forms: set[str]) -> bool:
-    if normalise(candidate) in taken_forms:
+def _acceptable(adjective: str, noun: str, profile: _Name, taken_forms: set[str],
+                checked: bool = False) -> bool:
+    pair = [_FOLDED[adjective], _FOLDED[noun]]
+    if " ".join(pair) in taken_forms:  # == normalise(): list words are plain ASCII
         return False
-    candidate_words = words(candidate)
-    if _shares(candidate_words, set(name_words)):
+    if not checked and any(profile.clashes(w) for w in pair):
         return False
-    return not _echoes_initials(candidate_words, name_words)
+    return not profile.echoed_by(pair)
 
 # ---------------------------------------------------------------- check
 
@@ -139,11 +143,11 @@ def check(pseudonym: str, name: str) -> None:
     Messages never repeat the pseudonym or the name: they may end up in logs.
     """
     _check_text(pseudonym)
-    pseudonym_words, name_words = words(pseudonym), words(name)
-    if _shares(pseudonym_words, set(name_words)):
+    pseudonym_words, profile = words(pseudonym), _Name.of(name)
+    if any(profile.clashes(w) for w in pseudonym_words):
         raise InputError("the pseudonym shares a word with the client's name",
                          next_step=_PICK_OTHER)
-    if _echoes_initials(pseudonym_words, name_words):
+    if profile.echoed_by(pseudonym_words):
         raise InputError("the pseudonym could be derived from the client's initials",
                          next_step=_PICK_OTHER)
 

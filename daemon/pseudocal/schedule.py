@@ -30,11 +30,13 @@ All aware datetimes returned are in the rule's own zone (zoneinfo).
 """
 from __future__ import annotations
 
+import difflib
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -42,6 +44,8 @@ from .models import Occurrence, Recurrence
 
 UTC = timezone.utc
 _SLACK = timedelta(days=1)  # covers any UTC offset difference and gap shift
+_NEAR = timedelta(days=62)  # how far `nearest_dates` looks either side
+_FIXED_ZONES = ("EST", "MST", "HST")  # valid zone names a practitioner means as a place
 
 REPEATS: dict[str, str | None] = {
     "once": None,
@@ -127,6 +131,46 @@ def _check_start(rule: rrule, start: datetime) -> None:
             f"set start to its first occurrence, {first:%Y-%m-%dT%H:%M:%S}")
 
 
+def skip_problems(rec: Recurrence) -> list[tuple[str, str, str]]:
+    """(key, message, hint) for skip dates the rule does not produce, or that skip it all."""
+    found = []
+    for day in rec.skip:
+        if not occurs_on(rec, day):
+            near = " or ".join(d.isoformat() for d in nearest_dates(rec, day))
+            found.append(("skip", f"{day.isoformat()} is not a day this rule happens on",
+                          f"did you mean {near}?" if near else "remove it"))
+    if not found and _all_skipped(rec):
+        found.append(("skip", "skip removes every occurrence",
+                      "remove a skip date, or the whole block"))
+    return found
+
+
+def bound_problems(rec: Recurrence) -> list[tuple[str, str, str]]:
+    """(key, message, hint) for until/count that contradict each other, the repeat or start.
+
+    Uses only start, rrule, until and count, so it can run on a half-valid config."""
+    found = []
+    if rec.until is not None and rec.count is not None:
+        found.append(("count", "until and count cannot both be set", "keep one of them"))
+    for key, value in (("until", rec.until), ("count", rec.count)):
+        if value is not None and rec.rrule is None:
+            found.append((key, f"{key} has no effect when repeat is once",
+                          f"set repeat (e.g. weekly) or remove {key}"))
+    start = rec.start if isinstance(rec.until, datetime) else rec.start.date()
+    if rec.until is not None and rec.until < start:
+        found.append(("until", f"{rec.until.isoformat()} is before start {rec.start.isoformat()}",
+                      "write a date on or after start, or remove until"))
+    return found
+
+
+def _all_skipped(rec: Recurrence) -> bool:
+    try:
+        first_and_last(rec)
+    except ValueError:
+        return True
+    return False
+
+
 # ---------------------------------------------------------------- local time
 
 
@@ -154,6 +198,39 @@ def transition_length(naive: datetime, tz: str) -> timedelta:
     return abs(after - before)
 
 
+def local_time_message(naive: datetime, tz: str) -> tuple[str, str] | None:
+    """(message, hint) when a first start falls in a gap or fold, else None."""
+    kind = local_time_problem(naive, tz)
+    if kind is None:
+        return None
+    shift = transition_length(naive, tz)
+    when = f"{naive:%H:%M} on {naive:%Y-%m-%d}"
+    message = (f"{when} does not exist in {tz} (clocks go forward)" if kind == "gap"
+               else f"{when} happens twice in {tz} (clocks go back)")
+    return message, f"choose {naive - shift:%H:%M} or {naive + shift:%H:%M}"
+
+
+def zone_problem(name: str) -> tuple[str, str] | None:
+    """(message, hint) when `name` is not a usable IANA zone, else None."""
+    if name in _FIXED_ZONES:
+        return (f'"{name}" is a fixed offset with no daylight saving',
+                "write a place such as America/New_York")
+    try:
+        ZoneInfo(name)
+        return None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    same = [z for z in _all_zones() if z.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name, _all_zones(), n=1)
+    hint = f'did you mean "{close[0]}"?' if close else 'write an IANA zone such as "Europe/London"'
+    return f'"{name}" is not a known time zone', hint
+
+
+@lru_cache(maxsize=1)
+def _all_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
 # ---------------------------------------------------------------- expansion
 
 
@@ -169,6 +246,15 @@ def expand(rec: Recurrence, window_start: datetime, window_end: datetime) -> lis
 def occurs_on(rec: Recurrence, day: date) -> bool:
     """Whether the rule, skips ignored, has an occurrence starting on this local date."""
     return bool(_rule_starts_on(rec, day))
+
+
+def nearest_dates(rec: Recurrence, day: date, n: int = 2) -> list[date]:
+    """Up to `n` local dates near `day` on which the rule (skips ignored) happens."""
+    plain = replace(rec, skip=())
+    middle = datetime.combine(day, time(12), ZoneInfo(rec.timezone))
+    found = expand(plain, middle - _NEAR, middle + _NEAR)
+    dates = sorted({o.start.date() for o in found}, key=lambda d: abs(d - day))
+    return sorted(dates[:n])
 
 
 def exdates(rec: Recurrence) -> list[datetime]:

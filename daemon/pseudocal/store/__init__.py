@@ -1,0 +1,268 @@
+"""The local store: the encrypted client mapping, sync records and sync runs.
+
+All SQL of pseudocal lives in this package (SQLAlchemy Core over SQLite):
+
+    schema.py    tables and SCHEMA_VERSION
+    db.py        engine, pragmas, transactions, health checks, SQLite errors
+    keyring.py   key_check, tag_key and index_key in `meta`
+    clients.py   sealing and opening client rows
+    records.py   SQL for sync records and runs
+
+`Store.create` refuses to overwrite; `Store.open` never creates or changes a
+file it cannot fully trust: damage is a StoreError, a wrong key a KeyError_.
+Each method is one short transaction.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy import exc as sa_exc
+
+from ..errors import InputError
+from ..models import Client, ClientIdentity, Record
+from ..pseudonyms import check, draw, normalise, tidy
+from . import db
+from . import records as runs_sql
+from .clients import (blind_index, dek_of, open_client, open_pseudonym, seal_client,
+                      seal_pseudonym)
+from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
+from .records import GOOD_RESULT
+from .schema import SCHEMA_VERSION, clients, meta, metadata
+
+__all__ = ["Store", "GOOD_RESULT", "SCHEMA_VERSION"]
+
+_DRAW_TRIES = 5
+
+
+class Store:
+    """An open store. Build one with `Store.create` or `Store.open`."""
+
+    def __init__(self, path: Path, engine, keys: Keys) -> None:
+        self._path, self._engine, self._keys = path, engine, keys
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(cls, path: Path, master_key: bytes) -> "Store":
+        """A new, empty store at `path`; AlreadyExists if anything is there."""
+        path = Path(path)
+        db.create_file(path)
+        engine = db.make_engine(path)
+        try:
+            keys = new_keys(master_key)
+            with db.transaction(engine, path, write=True) as conn:
+                metadata.create_all(conn)
+                conn.execute(insert(meta), meta_rows(keys))
+            db.checkpoint(engine, path)
+        except BaseException:
+            engine.dispose()
+            db.remove_files(path)
+            raise
+        return cls(path, engine, keys)
+
+    @classmethod
+    def open(cls, path: Path, master_key: bytes, *, key_source: str = "the key file") -> "Store":
+        """Open an existing store; StoreError when missing or damaged, KeyError_
+        when `master_key` (read from `key_source`) is not its key."""
+        path = Path(path)
+        db.precheck(path)
+        keys = _validate(path, master_key, key_source)
+        return cls(path, db.make_engine(path), keys)
+
+    @staticmethod
+    def exists(path: Path) -> bool:
+        return Path(path).exists()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def tag_key(self) -> bytes:
+        """The key that makes and recognises pseudocal's UIDs."""
+        return self._keys.tag_key
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def backup(self, dest: Path) -> None:
+        """A consistent copy of the store in a new file `dest` (SQLite backup API)."""
+        db.backup(self._engine, self._path, Path(dest))
+
+    def _tx(self, write: bool = False):
+        return db.transaction(self._engine, self._path, write=write)
+
+    # ------------------------------------------------------------ clients
+
+    def add_client(self, identity: ClientIdentity, pseudonym: str | None = None) -> Client:
+        """Store a new client under a chosen or drawn pseudonym."""
+        _check_identity(identity)
+        if pseudonym is not None:
+            check(pseudonym, identity.name)
+            return self._insert(identity, tidy(pseudonym))
+        for _ in range(_DRAW_TRIES):  # a concurrent add may take the same draw
+            drawn = draw(identity.name, self.pseudonyms())
+            try:
+                return self._insert(identity, drawn)
+            except InputError:
+                continue
+        raise InputError("could not draw an unused pseudonym", next_step=_CHOOSE)
+
+    def _insert(self, identity: ClientIdentity, pseudonym: str) -> Client:
+        client = Client(id=secrets.token_hex(8), pseudonym=pseudonym, identity=identity,
+                        created_at=datetime.now(timezone.utc).replace(microsecond=0))
+        try:
+            with self._tx(write=True) as conn:
+                conn.execute(insert(clients).values(**seal_client(self._keys, client)))
+        except sa_exc.IntegrityError:
+            raise _taken(pseudonym) from None
+        return client
+
+    def list_clients(self) -> list[Client]:
+        """Every client, decrypted, sorted by pseudonym."""
+        with self._tx() as conn:
+            rows = conn.execute(select(clients)).all()
+        found = [open_client(self._keys, row) for row in rows]
+        return sorted(found, key=lambda c: (normalise(c.pseudonym), c.id))
+
+    def find_client(self, pseudonym: str) -> Client | None:
+        """The client with this pseudonym (case- and space-insensitive)."""
+        if not isinstance(pseudonym, str) or not tidy(pseudonym):
+            return None
+        index = blind_index(self._keys.index_key, pseudonym)
+        with self._tx() as conn:
+            row = conn.execute(select(clients).where(clients.c.pseudonym_idx == index)).first()
+        return open_client(self._keys, row) if row else None
+
+    def get_client(self, client_id: str) -> Client | None:
+        with self._tx() as conn:
+            row = conn.execute(select(clients).where(clients.c.id == client_id)).first()
+        return open_client(self._keys, row) if row else None
+
+    def pseudonyms(self) -> dict[str, str]:
+        """pseudonym -> client id, for every client."""
+        columns = (clients.c.id, clients.c.dek, clients.c.pseudonym_ct, clients.c.pseudonym_idx)
+        with self._tx() as conn:
+            rows = conn.execute(select(*columns)).all()
+        return {open_pseudonym(self._keys, row): row.id for row in rows}
+
+    def identities(self) -> list[ClientIdentity]:
+        return [client.identity for client in self.list_clients()]
+
+    def rename_client(self, client_id: str, new_pseudonym: str) -> Client:
+        """Give a client a chosen pseudonym; InputError if unsafe or taken."""
+        with self._tx(write=True) as conn:
+            row = _fetch(conn, client_id)
+            client = open_client(self._keys, row)
+            check(new_pseudonym, client.identity.name)
+            pseudonym = tidy(new_pseudonym)
+            values = seal_pseudonym(self._keys, dek_of(self._keys, row), client_id, pseudonym)
+            _ensure_free(conn, values["pseudonym_idx"], client_id, pseudonym)
+            conn.execute(update(clients).where(clients.c.id == client_id).values(**values))
+        return Client(client.id, pseudonym, client.identity, client.created_at)
+
+    def rotate_client(self, client_id: str) -> Client:
+        """Give a client a freshly drawn pseudonym."""
+        client = self.get_client(client_id)
+        if client is None:
+            raise _unknown(client_id)
+        return self.rename_client(client_id, draw(client.identity.name, self.pseudonyms()))
+
+    def forget_client(self, client_id: str) -> None:
+        """Delete the client's row and its wrapped data key (crypto-shredding)."""
+        with self._tx(write=True) as conn:
+            gone = conn.execute(delete(clients).where(clients.c.id == client_id)).rowcount
+        if not gone:
+            raise _unknown(client_id)
+        db.checkpoint(self._engine, self._path)  # old WAL frames still hold the row
+
+    # ------------------------------------------------------------ records
+
+    def records(self) -> dict[str, Record]:
+        with self._tx() as conn:
+            return runs_sql.all_records(conn)
+
+    def put_record(self, rec: Record) -> None:
+        with self._tx(write=True) as conn:
+            runs_sql.put_record(conn, rec)
+
+    def drop_record(self, uid: str) -> None:
+        with self._tx(write=True) as conn:
+            runs_sql.drop_record(conn, uid)
+
+    def drop_all_records(self) -> None:
+        with self._tx(write=True) as conn:
+            runs_sql.drop_all_records(conn)
+
+    # ------------------------------------------------------------ sync runs
+
+    def begin_run(self) -> int:
+        with self._tx(write=True) as conn:
+            return runs_sql.begin_run(conn)
+
+    def finish_run(self, run_id: int, result: str, created: int, updated: int,
+                   deleted: int, error: str | None = None) -> None:
+        """Close a run; `result` is GOOD_RESULT ("ok") for a successful sync."""
+        with self._tx(write=True) as conn:
+            runs_sql.finish_run(conn, run_id, result, (created, updated, deleted), error)
+
+    def last_runs(self, limit: int = 10) -> list[dict]:
+        with self._tx() as conn:
+            return runs_sql.last_runs(conn, limit)
+
+    def last_good_run(self) -> dict | None:
+        with self._tx() as conn:
+            return runs_sql.last_good_run(conn)
+
+
+# ---------------------------------------------------------------- helpers
+
+_CHOOSE = "choose a pseudonym yourself with --pseudonym"
+
+
+def _validate(path: Path, master_key: bytes, key_source: str) -> Keys:
+    """Structure, then schema version, then key: damage is never called a wrong key."""
+    tables, stored = db.inspect(path)
+    if not {"meta", "clients", "records", "sync_runs"} <= tables:
+        raise db.not_a_store(path)
+    check_version(stored, path)
+    return read_keys(stored, master_key, path, key_source)
+
+
+def _check_identity(identity: ClientIdentity) -> None:
+    if not isinstance(identity.name, str) or not identity.name.strip():
+        raise InputError("a client needs a name", next_step="give the client's name")
+
+
+def _fetch(conn, client_id: str):
+    row = conn.execute(select(clients).where(clients.c.id == client_id)).first()
+    if row is None:
+        raise _unknown(client_id)
+    return row
+
+
+def _ensure_free(conn, index: bytes, client_id: str, pseudonym: str) -> None:
+    query = select(clients.c.id).where(clients.c.pseudonym_idx == index)
+    holder = conn.execute(query).scalar()
+    if holder is not None and holder != client_id:
+        raise _taken(pseudonym)
+
+
+def _taken(pseudonym: str) -> InputError:
+    return InputError(f"the pseudonym {pseudonym!r} is already in use",
+                      next_step="choose another, or leave it out to have one drawn")
+
+
+def _unknown(client_id: str) -> InputError:
+    return InputError(f"no client with id {client_id}",
+                      next_step="see `pseudocal client list`")
+

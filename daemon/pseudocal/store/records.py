@@ -1,0 +1,68 @@
+"""SQL for sync records and sync runs: no identity lives in these tables."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as upsert
+
+from ..models import Record
+from .schema import records, sync_runs
+
+GOOD_RESULT = "ok"  # the `result` of a sync run that succeeded
+_RECORD_FIELDS = ("calendar", "href", "etag", "content_hash", "kind", "label", "client_id")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+# ---------------------------------------------------------------- records
+
+
+def all_records(conn: Connection) -> dict[str, Record]:
+    rows = conn.execute(select(records).order_by(records.c.uid))
+    return {row.uid: Record(uid=row.uid, **{f: getattr(row, f) for f in _RECORD_FIELDS})
+            for row in rows}
+
+
+def put_record(conn: Connection, rec: Record) -> None:
+    values = {f: getattr(rec, f) for f in _RECORD_FIELDS} | {"updated_at": now()}
+    statement = upsert(records).values(uid=rec.uid, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=[records.c.uid],
+                                                 set_=values))
+
+
+def drop_record(conn: Connection, uid: str) -> None:
+    conn.execute(delete(records).where(records.c.uid == uid))
+
+
+def drop_all_records(conn: Connection) -> None:
+    conn.execute(delete(records))
+
+# ---------------------------------------------------------------- runs
+
+
+def begin_run(conn: Connection) -> int:
+    result = conn.execute(insert(sync_runs).values(started_at=now(), created=0, updated=0,
+                                                   deleted=0))
+    return int(result.inserted_primary_key[0])
+
+
+def finish_run(conn: Connection, run_id: int, result: str, counts: tuple[int, int, int],
+               error: str | None) -> None:
+    created, updated, deleted = counts
+    conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(
+        finished_at=now(), result=result, created=created, updated=updated,
+        deleted=deleted, error=error))
+
+
+def last_runs(conn: Connection, limit: int) -> list[dict]:
+    rows = conn.execute(select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit))
+    return [dict(row._mapping) for row in rows]
+
+
+def last_good_run(conn: Connection) -> dict | None:
+    query = (select(sync_runs).where(sync_runs.c.result == GOOD_RESULT)
+             .order_by(sync_runs.c.id.desc()).limit(1))
+    row = conn.execute(query).first()
+    return dict(row._mapping) if row else None
