@@ -49,6 +49,7 @@ class Practice:
 
     def add_client(self, name: str, capsys, *opts: str) -> str:
         self.write_config()
+        capsys.readouterr()
         code = cli.main(["client", "add", name, *opts, "--json", "--config", str(self.config)])
         assert code == 0
         return json.loads(capsys.readouterr().out)["pseudonym"]

@@ -35,7 +35,7 @@ def london_starts(r: Recurrence, first: date, last: date) -> dict[date, int]:
     return {o.start.astimezone(LONDON).date(): o.start.astimezone(LONDON).hour for o in found}
 
 
-# ---------------------------------------------------------------- clocks changing on different dates
+# ---------------------------------------------------------------- clocks changing on other dates
 
 
 def test_new_york_session_seen_from_london_in_spring():

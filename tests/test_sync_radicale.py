@@ -38,8 +38,9 @@ def practice(tmp_path, radicale, capsys):
         Session(pseudos[2], f"{start + timedelta(days=2)}T16:00:00", repeat="once",
                 duration="1h"),
     ]
-    radicale.http("PUT", "/practitioner/practice/foreign.ics", FOREIGN,
-                  {"Content-Type": "text/calendar"})
+    status, _ = radicale.http("PUT", "/practitioner/practice/foreign.ics", FOREIGN,
+                              {"Content-Type": "text/calendar"})
+    assert status == 201
     capsys.readouterr()
     radicale.reset_counters()
     return p
@@ -140,10 +141,11 @@ def test_lost_records_never_duplicate(practice, radicale, capsys):
 def test_deleted_on_the_phone_comes_back_and_edits_are_restored(practice, radicale, capsys):
     sync_json(practice, capsys)
     files = sorted(f for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics")
-    radicale.http("DELETE", f"/practitioner/practice/{files[0].name}")
+    assert radicale.http("DELETE", f"/practitioner/practice/{files[0].name}")[0] < 300
     edited = files[1].read_bytes().replace(b"SUMMARY:", b"SUMMARY:Moved ")
-    radicale.http("PUT", f"/practitioner/practice/{files[1].name}", edited,
-                  {"Content-Type": "text/calendar"})
+    status, _ = radicale.http("PUT", f"/practitioner/practice/{files[1].name}", edited,
+                              {"Content-Type": "text/calendar", "If-Match": "*"})
+    assert status < 300
     result = sync_json(practice, capsys)
     assert (result["created"], result["updated"]) == (1, 1)
     assert b"SUMMARY:Moved" not in files[1].read_bytes()

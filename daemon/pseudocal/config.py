@@ -12,8 +12,8 @@ Rules beyond types:
     anywhere is a problem (the CalDAV password lives in `password_file`, the master key in
     `store.key_file`), and so is a user name or password inside a calendar URL;
   * plain http:// is accepted only for a loopback server;
-  * `[calendars.<name>]` without username/password_file borrows them from [calendar] when
-    both URLs share scheme, host and port (never sent to another host);
+  * `[calendars.<name>]` without username/password_file borrows them (and `server`) from
+    [calendar] when both URLs share scheme, host and port: never sent to another host;
   * the session title's only placeholder is {pseudonym}; other online texts take none;
     no title or alarm text may say what the events are (therapy, counselling, client...);
   * sessions name clients by pseudonym only; `check_pseudonyms` compares with the store,
@@ -126,7 +126,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> m.Setting
     if problems or settings is None:
         n = len(problems.items)
         raise ConfigError(f"{n} problem{'s' if n != 1 else ''} in {path}", problems=problems.items,
-                          where=str(path), next_step="fix the keys listed, then run pseudocal check")
+                          where=str(path), next_step="fix the keys listed; then pseudocal check")
     return settings
 
 
@@ -157,7 +157,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist", where=where,
-                          next_step="copy config/example.toml there, or pass --config PATH") from None
+                          next_step="copy config/example.toml there or pass --config") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}", where=where,
                           next_step="check the path and its permissions") from None
@@ -175,7 +175,6 @@ def _syntax_error(path: Path, reason: str) -> ConfigError:
     line = found.group(1) if found else "?"
     what = re.sub(r"\s*\(at [^)]*\)$", "", reason)
     return ConfigError(f"{path}, line {line}: TOML syntax error: {what}", where=f"{path}:{line}",
-                       problems=[Problem(f"line {line}", f"TOML syntax error: {what}")],
                        next_step=f"fix line {line} of {path} (TOML syntax: https://toml.io)")
 
 
@@ -233,7 +232,7 @@ class _Table:
         value = self.get(key, lambda x: x, required=required)
         if value is None or isinstance(value, dict):
             return None if value is None else _Table(value, self.at(key), self.problems)
-        self.add(key, f"{v.show(value)} is not a table", f"write [{self.at(key)}] on a line of its own")
+        self.add(key, f"{v.show(value)} is not a table", f"write [{self.at(key)}] on its own line")
         return None
 
 
@@ -252,6 +251,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
                                             "title": v.online_text}),
 }
 _ABSENT = object()
+_Calendar = m.CalendarSettings
 
 
 # ---------------------------------------------------------------- the whole file
@@ -292,21 +292,22 @@ class _Reader:
         found = {key: table.get(key, read, _ABSENT) for key, read in readers.items()}
         return kind(**{k: x for k, x in found.items() if x is not _ABSENT}), table
 
-    def calendar(self, t: _Table | None, main: m.CalendarSettings | None) -> m.CalendarSettings | None:
+    def calendar(self, t: _Table | None, main: _Calendar | None) -> _Calendar | None:
         if t is None:
             return None
         t.check_keys(_CALENDAR_KEYS)
         url = t.get("url", v.url, required=True)
-        server = t.get("server", v.server, main.server if main else None)
+        same = bool(url and main and _same_origin(url, main.url))
+        server = t.get("server", v.server, main.server if same else None)
         username, password = t.get("username", v.text), t.get("password_file", v.text)
         if password and not username:
             t.add("password_file", "a password_file needs a username", 'add username = "..."')
-        if url and main and username is None and password is None and _same_origin(url, main.url):
+        if same and username is None and password is None:
             return m.CalendarSettings(url, main.username, main.password_file, server)
         secret = _resolve(password, self.credentials, self.env) if password else None
         return m.CalendarSettings(url, username, secret, server) if url else None
 
-    def calendars(self, t: _Table | None, main: m.CalendarSettings | None) -> dict[str, m.CalendarSettings]:
+    def calendars(self, t: _Table | None, main: _Calendar | None) -> dict[str, _Calendar]:
         found = {}
         for name in (t.data if t else ()):
             if name.lower() in SECRET_KEYS:
@@ -392,6 +393,6 @@ def _check_duplicates(rules: tuple[m.SessionRule, ...], problems: Problems) -> N
     for rule in rules:
         key = (pseudonym_key(rule.client), rule.when.start, rule.when.timezone)
         if key in seen:
-            problems.add(f"sessions[{rule.index}]", f"same client and start as sessions[{seen[key]}]",
-                         "remove one of them")
+            problems.add(f"sessions[{rule.index}]",
+                         f"same client and start as sessions[{seen[key]}]", "remove one of them")
         seen.setdefault(key, rule.index)

@@ -1,12 +1,15 @@
 """Typed config values: durations above all, and the dates, numbers and texts around them.
 
+(The module keeps the name it started with; it now reads every scalar a config holds, so
+that config.py stays about tables, paths and the file as a whole.)
+
 Each reader turns one TOML value into a Python value or raises ValueProblem(message, hint);
 config.py attaches the key path. Messages show only the value as the config wrote it.
 Texts that go online (`online_text`) must not say what the events are: no word such as
 therapy, counselling, psych-, client or patient, and no placeholder but {pseudonym} in a
 session title. URLs are http(s); plain http only to a loopback host.
 
-Durations come in two spellings are accepted, case-insensitively, with an optional sign:
+Durations come in two spellings, case-insensitive, with an optional sign:
 
     compact     50m  1h30m  1.5h  90s  2h  30d  12w  (units in the order w d h m s,
                 each at most once; spaces between parts are allowed: "1h 30m")
@@ -238,7 +241,7 @@ def url(value: Any) -> str:
     parts = urlsplit(found)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueProblem(f'"{found}" is not an http(s) URL',
-                           'write e.g. "https://cloud.example.org/remote.php/dav/calendars/alex/practice/"')
+                           'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"')
     if parts.username or parts.password:
         raise ValueProblem("secrets are not allowed in the config (this URL holds a user name "
                            "or password)", "remove it from the URL; set username and password_file")
