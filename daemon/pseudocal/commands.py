@@ -1,14 +1,12 @@
 """Command handlers: each opens what it needs through `app`, does one thing, reports."""
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from pathlib import Path
 
 from . import app, crypto, engine, progress
 from .cli import emit
-from .errors import AlreadyExists, InputError, PseudocalError
+from .errors import AlreadyExists, InputError
 from .models import ClientIdentity
 from .store import Store
 
@@ -50,6 +48,10 @@ def register(sub, common) -> None:
     p.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
     p.add_argument("--dir", type=Path, help="where to keep the demo files (default: a temp dir)")
     p.set_defaults(handler=cmd_demo)
+
+    from . import cmd_selfcare, cmd_service
+    cmd_service.register(sub, common)
+    cmd_selfcare.register(sub, common)
 
 
 # ---------------------------------------------------------------- init
