@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import models as m
-from . import schedule
+from . import pseudonyms, schedule
 from . import durations as v
 from .errors import ConfigError, Problem, Problems
 
@@ -131,8 +131,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> m.Setting
 
 
 def pseudonym_key(name: str) -> str:
-    """How pseudonyms compare: case- and space-insensitive."""
-    return " ".join(name.split()).casefold()
+    """How pseudonyms compare: case- and space-insensitive (the store's own comparison form)."""
+    return pseudonyms.normalise(name)
 
 
 def check_pseudonyms(settings: m.Settings, known: set[str]) -> list[Problem]:
@@ -344,7 +344,7 @@ class _Reader:
         when, repeat = self.when(t, zone)
         if client is None or when is None:
             return None
-        return m.SessionRule(index, " ".join(client.split()), when, repeat)
+        return m.SessionRule(index, pseudonyms.tidy(client), when, repeat)
 
     def supervision(self, top: _Table, zone: str | None) -> m.SupervisionSettings:
         found, table = self.section(top, "supervision", extra=_WHEN)

@@ -82,7 +82,8 @@ def trim(rec: Recurrence, cut: datetime) -> Recurrence | None:
     upcoming = schedule.expand(rec, cut, cut + TRIM_LOOKAHEAD)
     if not upcoming:
         return rec
-    new_start = upcoming[0].start.astimezone(upcoming[0].start.tzinfo).replace(tzinfo=None)
+    # the rule's own wall-clock time: a gap-shifted occurrence must not move the series
+    new_start = datetime.combine(upcoming[0].start.date(), rec.start.time())
     if new_start <= rec.start:
         return rec
     count = rec.count
