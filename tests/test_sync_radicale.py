@@ -162,3 +162,50 @@ def test_unknown_pseudonym_in_config_is_a_config_error(practice, radicale, capsy
     assert practice.run("sync") == 3
     err = capsys.readouterr().err
     assert "sessions[3].client" in err and writes(radicale) == []
+
+
+def run_in_terminal(argv: list[str], timeout: float = 60) -> tuple[int, str]:
+    """Run a command with a real pseudo-terminal as stdout and stderr."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return proc.wait(timeout=10), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_long_push_shows_a_progress_bar_in_a_terminal_and_log_lines_otherwise(
+        practice, radicale, capsys):
+    import subprocess
+    import sys
+    extra = [Session(practice.sessions[0].client, f"{monday(w)}T{8 + w}:00:00", repeat="once")
+             for w in range(2, 8)]
+    practice.sessions += extra
+    practice.write_config()
+    argv = [sys.executable, "-m", "pseudocal", "sync", "--config", str(practice.config)]
+    code, screen = run_in_terminal(argv)
+    assert code == 0, screen
+    assert "] 9/9" in screen and "[" + "#" * 30 + "]" in screen
+    assert "INFO pseudocal.sync: create" not in screen
+    practice.sessions[0].duration = "55m"
+    practice.write_config()
+    piped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0
+    assert "#" not in piped.stderr and "INFO pseudocal.sync: update" in piped.stderr

@@ -152,7 +152,12 @@ def cmd_sync(args) -> int:
                                  accept_calendar_change=args.accept_calendar_change)
     with app.open_store(settings) as store, app.open_remotes(settings) as remotes:
         bar = progress.for_terminal(sys.stderr) if not args.json else None
-        result = engine.recorded_sync(settings, store, remotes, options=options, progress=bar)
+        try:
+            result = engine.recorded_sync(settings, store, remotes, options=options,
+                                          progress=bar)
+        finally:
+            if bar:
+                bar.close()
     emit(args, result.as_dict(), _plan_text(result) if args.dry_run else result.summary())
     return 0
 

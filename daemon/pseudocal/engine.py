@@ -34,7 +34,7 @@ class RemoteLike(Protocol):
     def delete(self, href: str, etag: str) -> None: ...
 
 
-Progress = Callable[[int, int, Action], None]
+Progress = Callable[[int, int, "Action | None"], None]  # (0, total, None) first
 
 
 @dataclass
@@ -146,6 +146,8 @@ def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
 def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result: SyncResult,
             progress: Progress | None = None) -> None:
     """Carry out the plan, recording each confirmed action in its own transaction."""
+    if progress:
+        progress(0, len(actions), None)
     for done, action in enumerate(actions, 1):
         try:
             _apply(action, store, remotes[action.calendar], result)

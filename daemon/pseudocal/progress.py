@@ -16,21 +16,26 @@ class Bar:
     def __init__(self, stream) -> None:
         self.stream = stream
         self.sync_log = logging.getLogger("pseudocal.sync")
-        self.saved_level: int | None = None
+        self.saved_level = logging.NOTSET
 
-    def __call__(self, done: int, total: int, action: Action) -> None:
+    def __call__(self, done: int, total: int, action: Action | None) -> None:
         if total < MIN_ACTIONS:
             return
-        if self.saved_level is None:
+        if done == 0:
             self.saved_level = self.sync_log.level
             self.sync_log.setLevel(logging.WARNING)
+            return
         filled = WIDTH * done // total
-        self.stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {done}/{total} {action.op:<7}")
+        self.stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {done}/{total} "
+                          f"{action.op if action else '':<7}")
         self.stream.flush()
         if done == total:
             self.stream.write("\n")
-            self.sync_log.setLevel(self.saved_level)
-            self.saved_level = None
+            self.close()
+
+    def close(self) -> None:
+        """Give the per-action log lines back (also after a failed push)."""
+        self.sync_log.setLevel(self.saved_level)
 
 
 def for_terminal(stream) -> Bar | None:
