@@ -209,3 +209,34 @@ def test_a_long_push_shows_a_progress_bar_in_a_terminal_and_log_lines_otherwise(
     piped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert piped.returncode == 0
     assert "#" not in piped.stderr and "INFO pseudocal.sync: update" in piped.stderr
+
+
+@pytest.mark.parametrize("kill_after_writes", [1, 12, 25])
+def test_kill_during_a_sync_then_restart_converges_without_duplicates(
+        practice, radicale, capsys, kill_after_writes):
+    import signal
+    import subprocess
+    import sys
+    import time
+    practice.sessions += [Session(practice.sessions[0].client, f"{monday(1)}T{h:02d}:00:00",
+                                  repeat="once", duration="30m") for h in range(11, 23)]
+    practice.sessions += [Session(practice.sessions[1].client, f"{monday(2)}T{h:02d}:00:00",
+                                  repeat="once", duration="30m") for h in range(8, 23)]
+    practice.write_config()
+    argv = [sys.executable, "-m", "pseudocal", "sync", "--config", str(practice.config)]
+    radicale.reset_counters()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(writes(radicale)) < kill_after_writes and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert kill_after_writes <= len(writes(radicale)) < len(practice.sessions)
+    result = sync_json(practice, capsys)
+    files = [f for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics"]
+    assert len(files) == len(practice.sessions)
+    starts = [(Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0]["SUMMARY"],
+               Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0]["DTSTART"].dt) for f in files]
+    assert len(set(starts)) == len(starts)  # no duplicate (same title and start)
+    assert result["created"] + result["updated"] <= len(practice.sessions)
+    assert sync_json(practice, capsys)["created"] == 0
