@@ -155,3 +155,16 @@ def test_every_rendered_object_passes_the_allow_list(pseudonym, tz, rule, offset
     s = EventSpec(uid=make_uid(KEY, f"k{offset}"), summary=pseudonym, when=when,
                   alarms=((timedelta(minutes=15), "Prepare the space"),))
     privacy.check(render(s, now=NOW), IDS, KEY)
+
+
+def test_a_surname_that_is_a_checklist_word_does_not_block_the_clients_sessions():
+    from pseudocal.models import DEFAULT_CHECKLIST
+    ids = privacy.Identities.of({"c9": ClientIdentity("Morgan Smart")})
+    s = spec(summary="Quiet Heron")
+    s = EventSpec(uid=s.uid, summary=s.summary, when=s.when,
+                  alarms=((timedelta(minutes=15), DEFAULT_CHECKLIST),))
+    assert "smart" in DEFAULT_CHECKLIST
+    privacy.check(render(s, now=NOW), ids, KEY, "s", client_id="c9")
+    with pytest.raises(PrivacyViolation):
+        privacy.check(render(spec(summary="Smart Heron"), now=NOW), ids, KEY, "s",
+                      client_id="c9")

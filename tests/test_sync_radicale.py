@@ -240,3 +240,46 @@ def test_kill_during_a_sync_then_restart_converges_without_duplicates(
     assert len(set(starts)) == len(starts)  # no duplicate (same title and start)
     assert result["created"] + result["updated"] <= len(practice.sessions)
     assert sync_json(practice, capsys)["created"] == 0
+
+
+def test_rename_updates_the_config_and_retitles_with_one_update(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    old = practice.sessions[0].client
+    assert practice.run("client", "rename", old, "Copper Lantern", "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["pseudonym"] == "Copper Lantern" and doc["config_lines_changed"] == 1
+    text = practice.config.read_text()
+    assert 'client = "Copper Lantern"' in text and old not in text
+    # the helper rewrites the config from its own list: follow the rename there too
+    practice.sessions[0].client = "Copper Lantern"
+    radicale.reset_counters()
+    result = sync_json(practice, capsys)
+    assert (result["created"], result["updated"], result["deleted"]) >= (0, 1, 0)
+    assert result["created"] == 0 and result["deleted"] == 0
+    titles = {str(Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0]["SUMMARY"])
+              for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics"}
+    assert "Copper Lantern" in titles and old not in titles
+
+
+def test_rescheduling_every_session_is_updates_not_a_refused_mass_delete(
+        practice, radicale, capsys):
+    sync_json(practice, capsys)
+    for s in practice.sessions:
+        s.start = s.start[:11] + "13" + s.start[13:]
+    result = sync_json(practice, capsys)
+    assert (result["created"], result["deleted"]) == (0, 0)
+    assert result["updated"] >= 3
+
+
+def test_a_real_name_in_the_config_is_refused_without_being_echoed(practice, radicale, capsys):
+    practice.sessions[0].client = "Test Person Alpha"
+    assert practice.run("sync") == 3
+    err = capsys.readouterr().err
+    assert "Test Person Alpha" not in err and "real name" in err
+    assert writes(radicale) == []
+
+
+def test_a_chosen_pseudonym_may_not_share_a_word_with_another_clients_name(
+        practice, capsys):
+    assert practice.run("client", "add", "Test Person Delta", "--pseudonym", "Gamma Heron") == 9
+    assert "another client" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from . import config, crypto, logs, privacy
-from .errors import ConfigError
+from .errors import ConfigError, KeyError_
 from .models import CalendarSettings, Settings
 from .store import Store
 
@@ -26,7 +26,13 @@ def load_settings(given: Path | None, env: Mapping[str, str] | None = None) -> S
 
 
 def load_key(settings: Settings) -> bytes:
-    return crypto.load_key_file(settings.store.key_file)
+    try:
+        return crypto.load_key_file(settings.store.key_file)
+    except KeyError_ as exc:
+        if not settings.store.key_file.exists() and Store.exists(settings.store.path):
+            exc.next_step = (f"the store at {settings.store.path} exists, so restore its key "
+                             "file from your backup; `pseudocal init` will not replace it")
+        raise
 
 
 @contextmanager

@@ -52,12 +52,12 @@ def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> N
     if json_mode:
         doc = {"error": exc.title, "message": logs.REDACTOR.scrub(exc.message),
                "exit_code": exc.exit_code, "next_step": exc.next_step,
-               "problems": [p.render(file) for p in problems]}
+               "problems": [logs.REDACTOR.scrub(p.render(file)) for p in problems]}
         print(json.dumps(doc, indent=2), file=sys.stdout)
         return
     print(f"pseudocal: {exc.title}: {logs.REDACTOR.scrub(exc.message)}", file=stream)
     for problem in problems:
-        print(f"  - {problem.render(file)}", file=stream)
+        print(f"  - {logs.REDACTOR.scrub(problem.render(file))}", file=stream)
     if exc.next_step:
         print(f"  next step: {exc.next_step}", file=stream)
 

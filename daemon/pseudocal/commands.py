@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import app, crypto, engine, progress
+from . import app, clients, crypto, engine, progress
 from .cli import emit
 from .errors import AlreadyExists, InputError
 from .models import ClientIdentity
@@ -28,6 +28,15 @@ def register(sub, common) -> None:
     p = csub.add_parser("show", parents=[common], help="one client, decrypted")
     p.add_argument("pseudonym")
     p.set_defaults(handler=cmd_client_show)
+    p = csub.add_parser("rename", parents=[common],
+                        help="choose a new pseudonym; the config and future events follow")
+    p.add_argument("pseudonym")
+    p.add_argument("new")
+    p.set_defaults(handler=cmd_client_rename)
+    p = csub.add_parser("rotate", parents=[common],
+                        help="draw a new pseudonym; the config and future events follow")
+    p.add_argument("pseudonym")
+    p.set_defaults(handler=cmd_client_rename, new=None)
 
     p = sub.add_parser("sync", parents=[common], help="one reconciliation with the calendar")
     p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
@@ -95,10 +104,16 @@ def cmd_client_add(args) -> int:
                               timezone=_zone(args.timezone), country=args.country,
                               notes=args.notes)
     with app.open_store(settings) as store:
-        client = store.add_client(identity, args.pseudonym)
-    emit(args, {"pseudonym": client.pseudonym, "id": client.id},
+        existing = store.list_clients()
+        pseudonym = clients.choose_pseudonym(identity, [c.identity for c in existing],
+                                             {c.pseudonym for c in existing}, args.pseudonym)
+        client = store.add_client(identity, pseudonym)
+    clashes = clients.clashing_pseudonyms(identity, {c.pseudonym: c.id for c in existing})
+    warning = "".join(f"\nwarning: the pseudonym {p} shares a word with this client's name; "
+                      f"run `pseudocal client rotate \"{p}\"`" for p in clashes)
+    emit(args, {"pseudonym": client.pseudonym, "id": client.id, "clashes": clashes},
          f"added a client as {client.pseudonym}\n"
-         f"use this pseudonym in the config: client = \"{client.pseudonym}\"")
+         f"use this pseudonym in the config: client = \"{client.pseudonym}\"{warning}")
     return 0
 
 
@@ -140,6 +155,31 @@ def cmd_client_show(args) -> int:
                          next_step="see `pseudocal client list`")
     doc = _client_doc(client)
     emit(args, doc, "\n".join(f"{k:<10} {v}" for k, v in doc.items() if v))
+    return 0
+
+
+def cmd_client_rename(args) -> int:
+    settings = app.load_settings(args.config)
+    with app.open_store(settings) as store:
+        client = store.find_client(args.pseudonym)
+        if client is None:
+            raise InputError(f"no client with pseudonym {args.pseudonym!r}",
+                             next_step="see `pseudocal client list`")
+        others = [c.identity for c in store.list_clients() if c.id != client.id]
+        taken = set(store.pseudonyms())
+        new = clients.choose_pseudonym(client.identity, others, taken, args.new)
+        renamed = store.rename_client(client.id, new)
+    try:
+        changed = clients.rename_in_config(settings.source, client.pseudonym,
+                                           renamed.pseudonym)
+        where = f"{changed} session(s) in {settings.source} updated"
+    except OSError as exc:
+        changed, where = 0, (f"could not update {settings.source} ({exc.strerror}): replace "
+                             f"\"{client.pseudonym}\" with \"{renamed.pseudonym}\" there by hand")
+    emit(args, {"old": client.pseudonym, "pseudonym": renamed.pseudonym,
+                "config_lines_changed": changed},
+         f"{client.pseudonym} is now {renamed.pseudonym}; {where}; "
+         "the next sync re-titles the future events")
     return 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import tempfile
 import threading
@@ -9,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import app, crypto, engine
+from .errors import InputError
 from .models import ClientIdentity
 from .store import Store
 
@@ -72,17 +74,27 @@ duration = "1h"
 
 
 def run_demo(once: bool, port: int, workdir: Path | None, json_mode: bool = False) -> int:
-    from .devserver import start_radicale
+    """Serve, sync twice, report; a temporary folder is removed afterwards (--dir keeps one)."""
+    try:
+        from .devserver import start_radicale
+        import radicale  # noqa: F401 - the optional extra the demo needs
+    except ImportError:
+        raise InputError("the demo needs Radicale, which is not installed",
+                         next_step="pip install 'pseudocal[server]' (make demo does this)"
+                         ) from None
+    keep = workdir is not None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="pseudocal-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     server = start_radicale(workdir / "radicale", port=port)
     try:
         report = _set_up_and_sync(server, workdir)
-        _print(report, json_mode)
+        _print(report, json_mode, keep)
         if not once:
             _serve_until_interrupted(server)
     finally:
         server.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
@@ -120,7 +132,7 @@ def _demo_store(state: Path) -> list[str]:
     return [by_name[ident.name] for ident in DEMO_CLIENTS]
 
 
-def _print(report: dict, json_mode: bool) -> None:
+def _print(report: dict, json_mode: bool, keep: bool) -> None:
     if json_mode:
         print(json.dumps(report, indent=2), flush=True)
         return
@@ -133,7 +145,10 @@ def _print(report: dict, json_mode: bool) -> None:
     print("pushed (pseudonyms only):")
     for item in report["pushed"]:
         print(f"  {item['event']}  ->  {item['href']}")
-    print(f"server storage (what the calendar holds): {report['storage']}", flush=True)
+    print(f"server storage (what the calendar holds): {report['storage']}")
+    if not keep:
+        print("these demo files are removed when the demo stops; `--dir DIR` keeps them")
+    print(end="", flush=True)
 
 
 def _serve_until_interrupted(server) -> None:

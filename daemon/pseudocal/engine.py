@@ -16,11 +16,11 @@ from typing import Callable, Protocol
 from urllib.parse import unquote, urlparse
 
 from . import desired as desired_mod
+from . import logs, privacy
 from . import plan as plan_mod
-from . import privacy
 from .config import check_pseudonyms
 from .crypto import is_own_uid, uid_from_href
-from .errors import ConfigError, ConflictError, SafetyRefusal
+from .errors import ConfigError, ConflictError, Problem, SafetyRefusal
 from .models import Action, Record, RemoteObject, Settings
 from .pseudonyms import normalise
 
@@ -97,15 +97,40 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
     result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
                         dry_run=options.dry_run)
     if not options.dry_run:
-        execute(actions, store, remotes, result, progress)
+        try:
+            execute(actions, store, remotes, result, progress)
+        except Exception as exc:
+            exc.partial = result  # what was done (and recorded) before it stopped
+            raise
     return result
 
 
 def _check_config_clients(settings: Settings, clients) -> None:
-    problems = check_pseudonyms(settings, {c.pseudonym for c in clients})
+    problems = config_client_problems(settings, clients)
     if problems:
-        raise ConfigError(f"{len(problems)} problems in {settings.source}", problems=problems,
+        raise ConfigError(f"{_count(problems)} in {settings.source}", problems=problems,
+                          where=str(settings.source),
                           next_step="add the client (pseudocal client add) or fix the pseudonym")
+
+
+def config_client_problems(settings: Settings, clients) -> list[Problem]:
+    """Sessions naming no known pseudonym; a real name there is called out, never echoed."""
+    ids = privacy.Identities.of(c.identity for c in clients)
+    problems = []
+    for problem in check_pseudonyms(settings, {c.pseudonym for c in clients}):
+        index = int(problem.path.split("[", 1)[1].split("]", 1)[0])
+        rule = next(r for r in settings.sessions if r.index == index)
+        value = privacy.fold(rule.client)
+        if ids.pattern is not None and ids.pattern.search(value):
+            problem = Problem(problem.path, "this is a client's real name, not a pseudonym",
+                              "the config must name clients by pseudonym only; see "
+                              "`pseudocal client list` and remove the name from the file")
+        problems.append(problem)
+    return problems
+
+
+def _count(problems: list) -> str:
+    return "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
 
 
 def _prefetch(settings: Settings, remotes: dict[str, RemoteLike],
@@ -202,7 +227,9 @@ def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **k
     try:
         result = sync(settings, store, remotes, **kw)
     except Exception as exc:
-        store.finish_run(run, "failed", 0, 0, 0, f"{type(exc).__name__}: {exc}")
+        done = getattr(exc, "partial", None) or SyncResult()
+        store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
+                         done.deleted, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}"))
         raise
     store.finish_run(run, "ok", result.created, result.updated, result.deleted, None)
     return result
