@@ -23,3 +23,13 @@ def radicale(tmp_path):
 def radicale_url(radicale) -> str:
     """The URL of the practitioner/practice calendar on the `radicale` fixture."""
     return radicale.calendar_url("practitioner", "practice")
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging():
+    """The CLI sets up the root logger per call; give each test a quiet one back."""
+    import logging
+    yield
+    root = logging.getLogger()
+    root.handlers[:] = []
+    root.setLevel(logging.WARNING)

@@ -144,7 +144,10 @@ def test_demo_once_pushes_and_a_second_sync_writes_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     first, second = doc["syncs"]
-    assert first["created"] == 3 and len(doc["pushed"]) == 3
+    kinds = [p["kind"] for p in doc["pushed"]]
+    assert kinds.count("session") == 3 and kinds.count("supervision") == 1
+    assert kinds.count("break") >= 3 and first["created"] == len(kinds)
+    assert {p["calendar"] for p in doc["pushed"] if p["kind"] != "session"} == {"selfcare"}
     assert (second["created"], second["updated"], second["deleted"]) == (0, 0, 0)
     assert doc["calendar_url"].startswith("http://127.0.0.1:")
     for name in ("Jane Example", "Omar Sample", "Chloé Démo"):

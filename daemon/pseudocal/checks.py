@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import stat
+from datetime import datetime, timezone
 from pathlib import Path
 
-from . import app, config
+from . import app, config, selfcare
+from .durations import format_duration
 from .errors import ConfigError, PseudocalError, StoreError
 from .store import Store
 
@@ -24,6 +26,7 @@ def run_checks(config_file: Path | None, offline: bool = False) -> tuple[list[di
         return items, exc.exit_code
     items.append(_item("ok", "config", f"{settings.source}: {len(settings.sessions)} sessions"))
     items += _permissions(settings)
+    items += _schedule(settings, datetime.now(timezone.utc))
     code = 0
     if not Store.exists(settings.store.path):
         items.append(_item("note", "store", f"no store yet at {settings.store.path}; "
@@ -41,6 +44,21 @@ def _permissions(settings) -> list[dict]:
         if path.exists() and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             out.append(_item("warn", what, f"{path} is readable by others; run chmod 600 {path}"))
     return out
+
+
+def _schedule(settings, now: datetime) -> list[dict]:
+    """Schedule warnings up to the horizon and months short of supervision (never a failure)."""
+    found = [_item("warn", "schedule", w.message)
+             for w in selfcare.schedule_warnings(settings, None, now)]
+    if settings.supervision.when is None:
+        found.append(_item("note", "supervision", "no supervision schedule in [supervision]: "
+                                                  "the ledger and its reminders are off"))
+    else:
+        found += [_item("warn", "supervision", f"{m.month:%B %Y}: "
+                        f"{format_duration(m.supervision)} booked, "
+                        f"{format_duration(m.required)} needed") for m, _ in
+                  selfcare.reminders(settings, now)]
+    return found or [_item("ok", "schedule", "no warnings up to the sync horizon")]
 
 
 def _check_store(settings, items: list[dict]) -> int:

@@ -22,7 +22,8 @@ Rules beyond types:
     in its zone is a problem. Later occurrences of a repeating rule that land in a gap or
     fold follow RFC 5545: a gap time is shifted forward by the gap's length, a fold time is
     the first (earlier) instant -- `schedule` implements it;
-  * `breaks.after_session`, `breaks.max_screen` and `preparation.before` may be `false`.
+  * no [breaks] table, no screen breaks (an empty one takes the defaults); `after_session`,
+    `max_screen`, `before` and the [workload] caps may be `false`.
 
 Paths: a relative `store.path` resolves in the state directory; relative `key_file` and
 `password_file` resolve in $CREDENTIALS_DIRECTORY when systemd sets it, else in the state
@@ -55,7 +56,7 @@ SECRET_KEYS = {"password": _PASSWORD_HINT, "passwd": _PASSWORD_HINT, "token": _P
 _CALENDAR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _WHEN = ("start", "duration", "repeat", "until", "count", "timezone", "skip")
 _KEYS = ("timezone", "calendar", "calendars", "store", "sync", "events", "sessions", "breaks",
-         "preparation", "supervision")
+         "preparation", "supervision", "workload")
 _CALENDAR_KEYS = ("url", "username", "password_file", "server")
 _EXAMPLES = {"timezone": '"Europe/London"', "client": '"Amber Falcon"', "duration": '"50m"',
              "url": '"https://cloud.example.org/dav/calendars/alex/practice/"',
@@ -239,6 +240,7 @@ class _Table:
 _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
     "sync": (m.SyncSettings, {"every": v.duration_value, "horizon": v.duration_value,
                               "keep_past": partial(v.duration_value, zero=True),
+                              "stale_after": v.duration_value,
                               "max_delete_share": partial(v.number, low=0, high=1)}),
     "events": (m.EventSettings, {"session_title": partial(v.online_text, placeholder=True)}),
     "breaks": (m.BreakSettings, {"after_session": v.duration_or_off, "title": v.online_text,
@@ -248,9 +250,13 @@ _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
                                             "checklist": v.online_text}),
     "supervision": (m.SupervisionSettings, {"minimum_per_month": v.duration_value,
                                             "ratio": partial(v.number, low=0),
-                                            "title": v.online_text}),
+                                            "title": v.online_text, "before": v.duration_or_off,
+                                            "reminder": v.online_text}),
+    "workload": (m.WorkloadSettings, {"max_per_day": v.duration_or_off,
+                                      "max_per_week": v.duration_or_off}),
 }
 _ABSENT = object()
+_NO_BREAKS = m.BreakSettings(after_session=None, max_screen=None)  # without a [breaks] table
 _Calendar = m.CalendarSettings
 
 
@@ -273,8 +279,8 @@ class _Reader:
                      store=self.store(self.open(top, "store", ("path", "key_file"))),
                      sync=self.section(top, "sync")[0], events=self.section(top, "events")[0],
                      sessions=self.sessions(top.data.get("sessions"), zone),
-                     breaks=self.section(top, "breaks")[0],
-                     preparation=self.section(top, "preparation")[0],
+                     breaks=self.section(top, "breaks")[0] if "breaks" in data else _NO_BREAKS,
+                     **{name: self.section(top, name)[0] for name in ("preparation", "workload")},
                      supervision=self.supervision(top, zone))
         if self.problems or zone is None or calendar is None:
             return None

@@ -30,7 +30,7 @@ def _next(weekday: int, today: date) -> date:
 
 def demo_config(url: str, selfcare_url: str, state: Path, pseudonyms: list[str],
                 today: date) -> str:
-    mon, tue, wed = (_next(d, today) for d in (0, 1, 2))
+    mon, tue, wed, thu = (_next(d, today) for d in (0, 1, 2, 3))
     skip = tue + timedelta(weeks=4)
     return f'''# Written by `pseudocal demo`: a practitioner in London, clients in two time zones.
 timezone = "Europe/London"
@@ -51,6 +51,20 @@ key_file = "{state / 'store-key'}"
 every = "5m"
 horizon = "12w"
 keep_past = "30d"
+
+[breaks]
+after_session = "10m"
+max_screen = "2h"
+long_break = "30m"
+
+[preparation]
+before = "15m"
+
+[supervision]
+start = {thu.isoformat()}T14:00:00
+duration = "90m"
+repeat = "monthly"
+minimum_per_month = "1.5h"
 
 [[sessions]]
 client = "{pseudonyms[0]}"
@@ -113,7 +127,8 @@ def _set_up_and_sync(server, workdir: Path) -> dict:
             server.reset_counters()
             result = engine.recorded_sync(settings, store, remotes)
             report["syncs"].append({**result.as_dict(), "requests": server.request_count})
-        report["pushed"] = [{"event": r.label, "href": r.href} for r in store.records().values()]
+        report["pushed"] = [{"event": r.label, "kind": r.kind, "calendar": r.calendar,
+                             "href": r.href} for r in store.records().values()]
     return report
 
 
@@ -143,8 +158,8 @@ def _print(report: dict, json_mode: bool, keep: bool) -> None:
         print(f"sync {n}: {sync['created']} created, {sync['updated']} updated, "
               f"{sync['deleted']} deleted; {sync['requests']} HTTP requests")
     print("pushed (pseudonyms only):")
-    for item in report["pushed"]:
-        print(f"  {item['event']}  ->  {item['href']}")
+    for item in sorted(report["pushed"], key=lambda i: (i["calendar"], i["kind"])):
+        print(f"  {item['kind']:<12} {item['event']}  ->  {item['href']}")
     print(f"server storage (what the calendar holds): {report['storage']}")
     if not keep:
         print("these demo files are removed when the demo stops; `--dir DIR` keeps them")

@@ -8,21 +8,41 @@ Which rules are wanted is decided by time:
 - occurrences of a repeating rule that ended more than `keep_past` ago are
   trimmed off the front of the series (DTSTART moves forward), so past
   sessions leave the online calendar on time.
+
+Self-care objects go to calendar "selfcare" when configured, else "main":
+- supervision: one object for the config's rule (trimmed like a session), alarm `before`;
+- screen breaks (see selfcare.place_breaks), published for keep_past .. horizon only:
+  per session rule, ONE object for the breaks after its sessions -- the session's rule
+  shifted to the session's end, from the first to the last break in that window, with
+  EXDATE on the dates where none fits -- and one more for its long breaks. A break the
+  shifted rule cannot carry (a session ending after midnight, a clock change in between)
+  is a single event. So the object count follows the patterns, not the weeks;
+- "Book supervision" reminders: one single event per month that falls short.
+Breaks and reminders are free time (TRANSP:TRANSPARENT); every UID comes from a stable
+logical key (break:<session key>, longbreak:<session key>, break:<UTC start>,
+supervision, book-supervision:<YYYY-MM>), so a re-sync writes nothing.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from . import schedule
+from . import schedule, selfcare
 from .crypto import make_uid
+from .durations import format_duration
 from .events import EventSpec, content_hash, render
-from .models import DesiredObject, Recurrence, SessionRule, Settings
+from .models import DesiredObject, Occurrence, Recurrence, SessionRule, Settings
 from .pseudonyms import normalise
 
 TRIM_LOOKAHEAD = timedelta(days=800)  # how far to look for the next occurrence of a rule
+SELFCARE = "selfcare"  # the [calendars.<name>] that takes self-care objects, when configured
+REMINDER_LENGTH = timedelta(minutes=15)
+_SLACK = timedelta(days=1)  # sessions just outside the window still shape its runs
+UTC = schedule.UTC
 
 
 @dataclass
@@ -34,18 +54,31 @@ class Desired:
         self.objects[obj.uid] = obj
 
 
-def session_key(client_id: str, rule: SessionRule) -> str:
-    """A session's logical identity: the client and the series' first local start."""
-    return f"session:{client_id}:{rule.when.start:%Y%m%dT%H%M}"
+def session_keys(settings: Settings, clients: dict[str, tuple[str, str]]
+                 ) -> dict[int, tuple[str, str, str]]:
+    """Each session's logical identity: its client and its place among that client's sessions.
+
+    Not the start time: rescheduling a session (or all of them) is then an update of
+    the same event, not a delete and a create that the safety valve would count.
+    Returns [[sessions]] index -> (key, client id, pseudonym).
+    """
+    seen: dict[str, int] = {}
+    keys = {}
+    for rule in settings.sessions:
+        client_id, pseudonym = clients[normalise(rule.client)]
+        n = seen[client_id] = seen.get(client_id, -1) + 1
+        keys[rule.index] = (f"session:{client_id}:{n}", client_id, pseudonym)
+    return keys
 
 
 def build(settings: Settings, clients: dict[str, tuple[str, str]], tag_key: bytes,
           now: datetime) -> Desired:
     """`clients` maps a normalised pseudonym to (client id, pseudonym as stored)."""
     desired = Desired()
+    keys = session_keys(settings, clients)
     for rule in settings.sessions:
-        client_id, pseudonym = clients[normalise(rule.client)]
-        uid = make_uid(tag_key, session_key(client_id, rule))
+        key, client_id, pseudonym = keys[rule.index]
+        uid = make_uid(tag_key, key)
         when = wanted(rule.when, settings, now)
         if when is None:
             desired.retired.add(uid)
@@ -54,6 +87,10 @@ def build(settings: Settings, clients: dict[str, tuple[str, str]], tag_key: byte
                          when=when, alarms=_preparation(settings))
         label = f"{pseudonym} {_label_time(rule.when)}"
         desired.add(to_object(spec, "session", "main", label, now, client_id))
+    out = _Out(settings, tag_key, now, desired)
+    _supervision(out)
+    _breaks(out, {index: (key, pseudonym) for index, (key, _, pseudonym) in keys.items()})
+    _reminders(out)
     return desired
 
 
@@ -106,3 +143,140 @@ def _preparation(settings: Settings) -> tuple[tuple[timedelta, str], ...]:
 def _label_time(rec: Recurrence) -> str:
     repeat = "" if rec.rrule is None else " (repeating)"
     return f"{rec.start:%a %Y-%m-%d %H:%M} {rec.timezone}{repeat}"
+
+
+# ---------------------------------------------------------------- self-care
+
+
+@dataclass(frozen=True)
+class _Out:
+    """Where self-care objects go: the calendar, the UIDs, the desired set."""
+    settings: Settings
+    tag_key: bytes
+    now: datetime
+    desired: Desired
+
+    def add(self, key: str, kind: str, when: Recurrence, label: str, summary: str,
+            alarms: tuple[tuple[timedelta, str], ...] = (), busy: bool = False) -> None:
+        calendar = SELFCARE if SELFCARE in self.settings.calendars else "main"
+        spec = EventSpec(uid=make_uid(self.tag_key, key), summary=summary, when=when,
+                         alarms=alarms, busy=busy)
+        self.desired.add(to_object(spec, kind, calendar, label, self.now))
+
+    def retire(self, key: str) -> None:
+        """Not wanted now: its removal is expiry, not a loss the safety valve counts."""
+        uid = make_uid(self.tag_key, key)
+        if uid not in self.desired.objects:
+            self.desired.retired.add(uid)
+
+
+def _supervision(out: _Out) -> None:
+    sup = out.settings.supervision
+    if sup.when is None:
+        return
+    key = "supervision"  # one rule: rescheduling it is an update, not delete + create
+    when = wanted(sup.when, out.settings, out.now)
+    if when is None:
+        out.retire(key)
+        return
+    alarms = ((sup.before, sup.title),) if sup.before else ()
+    out.add(key, "supervision", when, f"supervision {_label_time(sup.when)}", sup.title,
+            alarms, busy=True)
+
+
+def _reminders(out: _Out) -> None:
+    sup, zone = out.settings.supervision, out.settings.timezone
+    for month, ring in selfcare.reminders(out.settings, out.now):
+        text = (f"{sup.reminder}: {format_duration(month.supervision)} booked for "
+                f"{month.month:%B %Y}, {format_duration(month.required)} needed")
+        out.add(f"book-supervision:{month.month:%Y-%m}", "reminder",
+                one_off(ring, REMINDER_LENGTH, zone), f"{sup.reminder} {month.month:%Y-%m}",
+                sup.reminder, ((timedelta(0), text),))
+    this_month = out.now.astimezone(ZoneInfo(zone)).date().replace(day=1)
+    for back in range(1, selfcare.LEDGER_PAST_MONTHS + 1):
+        out.retire(f"book-supervision:{selfcare.add_months(this_month, -back):%Y-%m}")
+
+
+def _breaks(out: _Out, keys: dict[int, tuple[str, str]]) -> None:
+    """`keys` maps a [[sessions]] index to (its session key, its pseudonym)."""
+    s = out.settings
+    cut, end = out.now - s.sync.keep_past, out.now + s.sync.horizon
+    per_rule = [(r, schedule.expand(r.when, cut - _SLACK, end + _SLACK)) for r in s.sessions]
+    busy = schedule.expand(s.supervision.when, cut, end) if s.supervision.when else []
+    placed = selfcare.place_breaks([o for _, occs in per_rule for o in occs], s.breaks, busy)
+    for kind, length, found in (("break", s.breaks.after_session, placed.breaks),
+                                ("longbreak", s.breaks.long_break, placed.long_breaks)):
+        inside = [b for b in found if b.end > cut and b.start < end]
+        _publish_breaks(out, kind, length or timedelta(0), per_rule, inside, keys)
+
+
+def _publish_breaks(out: _Out, kind: str, length: timedelta,
+                    per_rule: list[tuple[SessionRule, list[Occurrence]]],
+                    placed: list[Occurrence], keys: dict[int, tuple[str, str]]) -> None:
+    title, alarms = out.settings.breaks.title, ((timedelta(0), out.settings.breaks.alarm),)
+    owned, loose = _by_rule(per_rule, placed)
+    for rule, _ in per_rule:
+        key, pseudonym = keys[rule.index]
+        when, rest = break_series(rule, owned[rule.index], length)
+        loose += rest
+        if when is None:
+            out.retire(f"{kind}:{key}")
+            continue
+        label = f"{title.lower()} after {pseudonym} {_label_time(rule.when)}"
+        out.add(f"{kind}:{key}", "break", when, label, title, alarms)
+    for brk in loose:
+        out.add(f"{kind}:{brk.start.astimezone(UTC):%Y%m%dT%H%MZ}", "break",
+                one_off(brk.start, length, out.settings.timezone),
+                f"{title.lower()} {brk.start.astimezone(UTC):%Y-%m-%d %H:%M}Z", title, alarms)
+
+
+def _by_rule(per_rule: list[tuple[SessionRule, list[Occurrence]]], placed: list[Occurrence]
+             ) -> tuple[defaultdict[int, list[Occurrence]], list[Occurrence]]:
+    """Each break by the rule of the session it follows (the first rule ending then)."""
+    owner: dict[datetime, int] = {}
+    for rule, occs in per_rule:
+        for occ in occs:
+            owner.setdefault(occ.end.astimezone(UTC), rule.index)
+    owned: defaultdict[int, list[Occurrence]] = defaultdict(list)
+    loose = []
+    for brk in sorted(placed):
+        index = owner.get(brk.start.astimezone(UTC))
+        (loose if index is None else owned[index]).append(brk)
+    return owned, loose
+
+
+def break_series(rule: SessionRule, breaks: list[Occurrence], length: timedelta
+                 ) -> tuple[Recurrence | None, list[Occurrence]]:
+    """One recurrence carrying the breaks after `rule`'s sessions, and those it cannot.
+
+    The session's rule shifted to its sessions' end, bounded by the first and last break,
+    with EXDATE on the dates without one; checked by expanding it again.
+    """
+    if not breaks:
+        return None, []
+    if rule.when.rrule is None or len(breaks) == 1:
+        return one_off(breaks[0].start, length, rule.when.timezone), breaks[1:]
+    zone = rule.when.timezone
+    starts = {b.start.astimezone(UTC) for b in breaks}
+    rec = Recurrence(_wall(breaks[0].start, zone), length, zone, rule.when.rrule,
+                     until=_wall(breaks[-1].start, zone))
+    window = (breaks[0].start, breaks[-1].end)
+    skip = {_wall(o.start, zone).date() for o in schedule.expand(rec, *window)
+            if o.start.astimezone(UTC) not in starts}
+    rec = replace(rec, skip=tuple(sorted(skip)))
+    carried = {o.start.astimezone(UTC) for o in schedule.expand(rec, *window)}
+    if breaks[0].start.astimezone(UTC) not in carried or not carried <= starts:
+        return None, breaks
+    return rec, [b for b in breaks if b.start.astimezone(UTC) not in carried]
+
+
+def one_off(instant: datetime, length: timedelta, zone: str) -> Recurrence:
+    """A single event at `instant`, in `zone` unless a clock change makes that ambiguous."""
+    naive = _wall(instant, zone)
+    if schedule.localize(naive, zone).astimezone(UTC) != instant.astimezone(UTC):
+        zone, naive = "UTC", _wall(instant, "UTC")
+    return Recurrence(naive, length, zone)
+
+
+def _wall(instant: datetime, zone: str) -> datetime:
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)

@@ -34,6 +34,7 @@ class SyncSettings:
     horizon: timedelta = timedelta(weeks=12)
     keep_past: timedelta = timedelta(days=30)
     max_delete_share: float = 0.5  # refuse a sync deleting more than this share of managed events
+    stale_after: timedelta | None = None  # `status` unhealthy past this; None: max(3 x every, 1h)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,15 @@ class SupervisionSettings:
     minimum_per_month: timedelta = timedelta(hours=1, minutes=30)
     ratio: float | None = None  # supervision hours per client hour, e.g. 1/6
     title: str = "Supervision"
+    before: timedelta | None = timedelta(minutes=15)  # its alarm, this long before it starts
+    reminder: str = "Book supervision"  # title of the reminder put on a month that falls short
+
+
+@dataclass(frozen=True)
+class WorkloadSettings:
+    """Caps on client hours; going over one is a warning, never a refusal."""
+    max_per_day: timedelta | None = None
+    max_per_week: timedelta | None = None  # Monday to Sunday, practitioner's time
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,7 @@ class Settings:
     breaks: BreakSettings = BreakSettings()
     preparation: PreparationSettings = PreparationSettings()
     supervision: SupervisionSettings = SupervisionSettings()
+    workload: WorkloadSettings = WorkloadSettings()
 
     def calendar_for(self, name: str) -> CalendarSettings:
         return self.calendars.get(name, self.calendar)

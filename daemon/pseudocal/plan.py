@@ -10,7 +10,9 @@ The case table, for each UID in desired ∪ records ∪ remote:
   yes      no      no       create
   yes      no      yes      update (If-Match remote ETag): found online without a
                             record, e.g. a restored store or a sync killed after its PUT
-  yes      yes     no       create: deleted online (config wins)
+  yes      yes     no       create: deleted online (config wins) -- except a reminder
+                            ("Book supervision"): deleting it on the phone dismisses it,
+                            so nothing is done and the record stays as the tombstone
   yes      yes     yes      nothing if ETag and content match; else update with the
                             remote ETag (changed in config, or edited online: config wins)
   yes      any     yes, other calendar -> delete there, create here
@@ -41,6 +43,8 @@ def _plan_one(uid: str, want: DesiredObject | None, rec: Record | None,
     if want is None:
         return _remove(uid, rec, rem, retired)
     if rem is None:
+        if rec is not None and rec.etag is not None and want.kind == "reminder":
+            return []  # dismissed on the phone: not re-created (see the case table)
         reason = "deleted online; restored (config wins)" if rec else "new"
         return [_create(want, reason)]
     if rem.calendar != want.calendar:
