@@ -283,3 +283,45 @@ def test_a_chosen_pseudonym_may_not_share_a_word_with_another_clients_name(
         practice, capsys):
     assert practice.run("client", "add", "Test Person Delta", "--pseudonym", "Gamma Heron") == 9
     assert "another client" in capsys.readouterr().err
+
+
+def test_dry_run_shows_the_plan_a_real_sync_would_refuse(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    practice.sessions = []
+    radicale.reset_counters()
+    assert practice.run("sync", "--dry-run") == 7
+    out, err = capsys.readouterr()
+    assert out.count("delete") >= 3 and "would delete all 3" in err
+    assert writes(radicale) == []
+
+
+def test_changed_calendar_url_is_refused_and_dry_run_changes_no_record(
+        practice, radicale, capsys):
+    sync_json(practice, capsys)
+    practice.calendar_url = radicale.make_calendar("practitioner", "elsewhere")
+    before = len(practice_records(practice))
+    assert practice.run("sync") == 7
+    assert "--accept-calendar-change" in capsys.readouterr().err
+    assert practice.run("sync", "--dry-run") == 7
+    assert "create" in capsys.readouterr().out
+    assert len(practice_records(practice)) == before
+    result = sync_json(practice, capsys, "--accept-calendar-change")
+    assert result["created"] == 3 and result["deleted"] == 0
+    old = [f for f in radicale.collection_dir().glob("*.ics") if f.name != "foreign.ics"]
+    assert len(old) == 3  # the old calendar's events were left alone
+
+
+def practice_records(practice: Practice) -> list:
+    import sqlite3
+    with sqlite3.connect(practice.root / "state" / "store.db") as db:
+        return db.execute("SELECT uid FROM records").fetchall()
+
+
+def test_check_reports_the_next_sync_and_a_refusal_it_would_meet(practice, radicale, capsys):
+    assert practice.run("check") == 0
+    assert "next sync: 3 to create" in capsys.readouterr().out
+    sync_json(practice, capsys)
+    practice.sessions = []
+    assert practice.run("check") == 7
+    out = capsys.readouterr().out
+    assert "FAIL  plan" in out and "--allow-deletes" in out

@@ -5,9 +5,9 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import app, config, selfcare
+from . import app, engine, logs, selfcare
 from .durations import format_duration
-from .errors import ConfigError, PseudocalError, StoreError
+from .errors import ConfigError, KeyError_, PrivacyViolation, PseudocalError
 from .store import Store
 
 
@@ -27,15 +27,11 @@ def run_checks(config_file: Path | None, offline: bool = False) -> tuple[list[di
     items.append(_item("ok", "config", f"{settings.source}: {len(settings.sessions)} sessions"))
     items += _permissions(settings)
     items += _schedule(settings, datetime.now(timezone.utc))
-    code = 0
     if not Store.exists(settings.store.path):
         items.append(_item("note", "store", f"no store yet at {settings.store.path}; "
                                              "run `pseudocal init`"))
-    else:
-        code = _check_store(settings, items)
-    if not offline and code == 0:
-        code = _check_server(settings, items)
-    return items, code
+        return items, 0
+    return items, _check_store(settings, items, offline)
 
 
 def _permissions(settings) -> list[dict]:
@@ -61,31 +57,52 @@ def _schedule(settings, now: datetime) -> list[dict]:
     return found or [_item("ok", "schedule", "no warnings up to the sync horizon")]
 
 
-def _check_store(settings, items: list[dict]) -> int:
+def _fail(items: list[dict], exc: PseudocalError, what: str) -> int:
+    detail = logs.REDACTOR.scrub(exc.message)
+    items.append(_item("FAIL", what, f"{detail}; {exc.next_step}" if exc.next_step else detail))
+    items += [_item("FAIL", what, logs.REDACTOR.scrub(p.render(exc.where or "config")))
+              for p in getattr(exc, "problems", [])]
+    return exc.exit_code
+
+
+def _check_store(settings, items: list[dict], offline: bool) -> int:
+    """Key, store, the config's clients, the allow-list, and (online) the server and plan."""
     try:
         with app.open_store(settings) as store:
-            clients = store.list_clients()
-            records = store.records()
+            items.append(_item("ok", "key", f"{settings.store.key_file} opens the store"))
+            items.append(_item("ok", "store", f"{settings.store.path}: "
+                               f"{len(store.list_clients())} clients, "
+                               f"{len(store.records())} events pushed"))
+            return _check_objects(settings, store, items, offline)
+    except KeyError_ as exc:
+        return _fail(items, exc, "key")
     except PseudocalError as exc:
-        items.append(_item("FAIL", "store", exc.message))
-        return exc.exit_code
-    items.append(_item("ok", "key", f"{settings.store.key_file} opens the store"))
-    items.append(_item("ok", "store", f"{settings.store.path}: {len(clients)} clients, "
-                                       f"{len(records)} events pushed"))
-    problems = config.check_pseudonyms(settings, {c.pseudonym for c in clients})
-    for p in problems:
-        items.append(_item("FAIL", "config", p.render(str(settings.source))))
-    return ConfigError.exit_code if problems else 0
+        return _fail(items, exc, "store")
 
 
-def _check_server(settings, items: list[dict]) -> int:
+def _check_objects(settings, store, items: list[dict], offline: bool) -> int:
+    try:
+        want = engine.wanted_objects(settings, store, datetime.now(timezone.utc))
+    except ConfigError as exc:
+        return _fail(items, exc, "config")
+    except PrivacyViolation as exc:
+        return _fail(items, exc, "privacy")
+    items.append(_item("ok", "privacy", f"{len(want.objects)} objects pass the allow-list"))
+    return 0 if offline else _check_server(settings, store, items)
+
+
+def _check_server(settings, store, items: list[dict]) -> int:
     try:
         with app.open_remotes(settings, timeout=10) as remotes:
             for name, remote in remotes.items():
                 count = len(remote.list())
                 url = settings.calendar_for(name).url
                 items.append(_item("ok", "server", f"{name}: {url} answers ({count} objects)"))
+            result = engine.sync(settings, store, remotes,
+                                 options=engine.SyncOptions(dry_run=True))
     except PseudocalError as exc:
-        items.append(_item("FAIL", "server", exc.message))
-        return exc.exit_code
+        return _fail(items, exc, "server")
+    items.append(_item("ok", "plan", result.summary().replace("plan: ", "next sync: ")))
+    if result.refusal is not None:
+        return _fail(items, result.refusal, "plan")
     return 0

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from . import app, clients, crypto, engine, progress
-from .cli import emit
+from .cli import emit, render_error
 from .errors import AlreadyExists, InputError
 from .models import ClientIdentity
 from .store import Store
@@ -199,6 +199,9 @@ def cmd_sync(args) -> int:
             if bar:
                 bar.close()
     emit(args, result.as_dict(), _plan_text(result) if args.dry_run else result.summary())
+    if result.refusal is not None:
+        render_error(result.refusal, stream=sys.stderr)
+        return result.refusal.exit_code
     return 0
 
 

@@ -48,6 +48,7 @@ class SyncResult:
     managed: int = 0
     desired: int = 0
     dry_run: bool = False
+    refusal: SafetyRefusal | None = None  # a dry run's plan that a real sync would refuse
 
     @property
     def writes(self) -> int:
@@ -65,6 +66,7 @@ class SyncResult:
         return {"created": self.created, "updated": self.updated, "deleted": self.deleted,
                 "dropped_records": self.dropped, "conflicts": self.conflicts,
                 "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
+                "refused": self.refusal.message if self.refusal else None,
                 "plan": [{"op": a.op, "event": a.label, "calendar": a.calendar, "why": a.reason}
                          for a in self.actions]}
 
@@ -79,23 +81,23 @@ class SyncOptions:
 def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
          now: datetime | None = None, options: SyncOptions = SyncOptions(),
          progress: Progress | None = None) -> SyncResult:
-    """Reconcile the calendar(s) with the config once. Raises on refusal or outage."""
-    now = now or datetime.now(timezone.utc)
-    clients = store.list_clients()
-    _check_config_clients(settings, clients)
-    ids = privacy.Identities.of({c.id: c.identity for c in clients})
-    by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
-    want = desired_mod.build(settings, by_name, store.tag_key, now)
-    for obj in want.objects.values():
-        privacy.check(obj.ical, ids, store.tag_key, obj.label, obj.client_id)
-    records = store.records()
+    """Reconcile the calendar(s) with the config once. Raises on refusal or outage.
+
+    A dry run never raises SafetyRefusal: it returns the plan with `refusal` set.
+    """
+    want = wanted_objects(settings, store, now or datetime.now(timezone.utc))
     remote = _prefetch(settings, remotes, store.tag_key)
-    records = _check_calendar_moves(settings, store, records, options)
+    records, refusal = _check_calendar_moves(settings, store, store.records(), options)
     actions = plan_mod.plan(want.objects, records, remote, want.retired)
-    plan_mod.check_safety(actions, len(remote), len(want.objects),
-                          settings.sync.max_delete_share, options.allow_deletes)
     result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
-                        dry_run=options.dry_run)
+                        dry_run=options.dry_run, refusal=refusal)
+    try:
+        plan_mod.check_safety(actions, len(remote), len(want.objects),
+                              settings.sync.max_delete_share, options.allow_deletes)
+    except SafetyRefusal as too_many:
+        if not options.dry_run:
+            raise
+        result.refusal = result.refusal or too_many
     if not options.dry_run:
         try:
             execute(actions, store, remotes, result, progress)
@@ -103,6 +105,18 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
             exc.partial = result  # what was done (and recorded) before it stopped
             raise
     return result
+
+
+def wanted_objects(settings: Settings, store, now: datetime) -> desired_mod.Desired:
+    """The objects the config wants online now, each through the privacy allow-list."""
+    clients = store.list_clients()
+    _check_config_clients(settings, clients)
+    ids = privacy.Identities.of({c.id: c.identity for c in clients})
+    by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
+    want = desired_mod.build(settings, by_name, store.tag_key, now)
+    for obj in want.objects.values():
+        privacy.check(obj.ical, ids, store.tag_key, obj.label, obj.client_id)
+    return want
 
 
 def _check_config_clients(settings: Settings, clients) -> None:
@@ -150,22 +164,31 @@ def _path(href: str) -> str:
 
 
 def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
-                          options: SyncOptions) -> dict[str, Record]:
-    """Records that point at a calendar URL no longer configured: refuse unless accepted."""
+                          options: SyncOptions
+                          ) -> tuple[dict[str, Record], SafetyRefusal | None]:
+    """Records that point at a calendar URL no longer configured: refuse unless accepted.
+
+    With --accept-calendar-change those records are forgotten (the old events are left
+    alone); a dry run plans as if accepted and changes nothing.
+    """
     moved = [r for r in records.values()
              if not _path(r.href).startswith(_path(settings.calendar_for(r.calendar).url))]
     if not moved:
-        return records
+        return records, None
+    refusal = None
     if not options.accept_calendar_change:
-        raise SafetyRefusal(
+        refusal = SafetyRefusal(
             f"{len(moved)} events pseudocal made are recorded at a calendar URL that is no "
             "longer in the config; they stay where they are",
             deletes=0, managed=len(records),
             next_step="if the calendar really moved, run `pseudocal sync "
                       "--accept-calendar-change` (the old events are left untouched)")
-    for rec in moved:
-        store.drop_record(rec.uid)
-    return {uid: r for uid, r in records.items() if r not in moved}
+        if not options.dry_run:
+            raise refusal
+    if not options.dry_run:
+        for rec in moved:
+            store.drop_record(rec.uid)
+    return {uid: r for uid, r in records.items() if r not in moved}, refusal
 
 
 def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result: SyncResult,
