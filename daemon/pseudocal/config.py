@@ -365,7 +365,7 @@ class _Reader:
         duration = t.get("duration", v.duration_value, required=True)
         zone = t.get("timezone", v.zone, zone)
         repeat = t.get("repeat", v.text, "once")
-        valid = start and isinstance(t.data.get("repeat"), str)
+        valid = isinstance(t.data.get("repeat"), str)  # checked even when start is wrong
         rule = t.get("repeat", partial(schedule.rule_from_repeat, start=start)) if valid else None
         rule_ok = start and (rule is not None or repeat.strip().lower() == "once")
         if start and zone and (issue := schedule.local_time_message(start, zone)):

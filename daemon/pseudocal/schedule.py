@@ -72,7 +72,7 @@ class RuleError(ValueError):
 # ---------------------------------------------------------------- reading a repeat
 
 
-def rule_from_repeat(repeat: str, start: datetime) -> str | None:
+def rule_from_repeat(repeat: str, start: datetime | None) -> str | None:
     """The RRULE value (no "RRULE:" prefix) for a config `repeat`; None for once.
 
     Raises RuleError for anything dateutil cannot read, for UNTIL/COUNT inside the
@@ -84,6 +84,9 @@ def rule_from_repeat(repeat: str, start: datetime) -> str | None:
         return REPEATS[keyword]
     text = _normalise_rule(repeat)
     _check_parts(text)
+    if start is None:  # start is itself wrong: still check the rule's own syntax
+        _parse_rule(text, datetime(2000, 1, 1))
+        return text
     _check_start(_parse_rule(text, start), start)
     return text
 
