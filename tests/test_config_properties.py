@@ -30,7 +30,7 @@ def sessions(draw):
     n = draw(st.integers(min_value=1, max_value=4))
     text, expected = "", set()
     for i in range(n):
-        text += f'[[sessions]]\nclient = "Amber Falcon"\n'
+        text += '[[sessions]]\nclient = "Amber Falcon"\n'
         for key, (good, bads) in FIELDS.items():
             if draw(st.booleans()):
                 text += f"{key} = {draw(st.sampled_from(bads))}\n"

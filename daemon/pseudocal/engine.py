@@ -110,7 +110,7 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
 def wanted_objects(settings: Settings, store, now: datetime) -> desired_mod.Desired:
     """The objects the config wants online now, each through the privacy allow-list."""
     clients = store.list_clients()
-    _check_config_clients(settings, clients)
+    check_config_clients(settings, clients)
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
     by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
     want = desired_mod.build(settings, by_name, store.tag_key, now)
@@ -119,7 +119,7 @@ def wanted_objects(settings: Settings, store, now: datetime) -> desired_mod.Desi
     return want
 
 
-def _check_config_clients(settings: Settings, clients) -> None:
+def check_config_clients(settings: Settings, clients) -> None:
     problems = config_client_problems(settings, clients)
     if problems:
         raise ConfigError(f"{_count(problems)} in {settings.source}", problems=problems,

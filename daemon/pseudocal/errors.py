@@ -109,7 +109,7 @@ EXIT_CODES = {
     8: "privacy allow-list rejected an object; nothing was sent",
     9: "bad command-line input",
     10: "refused to overwrite an existing store or key",
-    11: "status: unhealthy (syncs failing, or the last good sync is too old)",
+    11: "status: needs attention (syncs failing, last good sync too old, daemon not running, or config broken)",
 }
 
 

@@ -27,13 +27,17 @@ class Redactor(logging.Filter):
         self.identities = identities
 
     def scrub(self, text: str) -> str:
+        """`text` with each identity replaced; the rest keeps its case where it can."""
         ids = self.identities
         if ids is None or ids.pattern is None:
             return text
         folded = fold(text)
         if not ids.pattern.search(folded):
             return text
-        return ids.pattern.sub(REDACTED, folded)
+        kept = _replace_spans(text, ids.pattern)
+        if kept is None or ids.pattern.search(fold(kept)):
+            return ids.pattern.sub(REDACTED, folded)  # forms that only match folded whole
+        return kept
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -46,6 +50,23 @@ class Redactor(logging.Filter):
 
 
 REDACTOR = Redactor()
+
+
+def _replace_spans(text: str, pattern) -> str | None:
+    """Replace the matches found in the character-by-character folded text, in `text`
+    itself; None when nothing matches that way (e.g. decomposed accents)."""
+    owner: list[int] = []  # folded position -> index of the original character
+    for index, char in enumerate(text):
+        owner.extend([index] * len(fold(char)))
+    folded = "".join(fold(char) for char in text)
+    out, last = [], 0
+    for match in pattern.finditer(folded):
+        if match.end() == match.start():
+            continue
+        first, after = owner[match.start()], owner[match.end() - 1] + 1
+        out += [text[last:max(first, last)], REDACTED]
+        last = max(after, last)
+    return "".join(out) + text[last:] if out else None
 
 
 SYSLOG_LEVELS = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,

@@ -1,0 +1,177 @@
+"""Logging for journald: levels, no timestamps under JOURNAL_STREAM, never a client identity.
+
+The redaction filter is a safety net: these tests plant identities where code should never
+put them (log arguments, exception messages, tracebacks, a failing server's replies, a
+calendar URL) and check that nothing identifying reaches the captured output.
+"""
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import logging
+import re
+import signal
+import threading
+
+import pytest
+
+from daemonproc import DaemonProcess, NotifyListener, Practice, pseudocal
+from pseudocal import logs
+from pseudocal.errors import ServerError
+from pseudocal.models import ClientIdentity
+from pseudocal.privacy import Identities
+
+JANE = ClientIdentity("Jane Example", email="jane@example.org", phone="+44 7700 900123")
+LEAKS = ("jane example", "jane@example.org", "7700 900123")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def leaked(text: str) -> list[str]:
+    folded = text.casefold()
+    return [term for term in LEAKS if term in folded]
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """logs.setup writing into a StringIO, with Jane loaded into the redactor."""
+    def setup(journal: bool = False) -> io.StringIO:
+        if journal:
+            monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
+        else:
+            monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+        stream = io.StringIO()
+        logs.setup(stream=stream)
+        return stream
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logs.REDACTOR.identities)
+    logs.REDACTOR.load(Identities.of([JANE]))
+    yield setup
+    root.handlers[:], root.level, logs.REDACTOR.identities = saved[0], saved[1], saved[2]
+
+
+# ---------------------------------------------------------------- the redaction filter
+
+
+def test_identities_in_arguments_and_messages_are_redacted(captured):
+    out = captured()
+    log = logging.getLogger("pseudocal.test")
+    log.warning("reminder for %s", "Jane Example")
+    log.error("mail to JANE@EXAMPLE.ORG failed")
+    log.error("fullwidth \uff2a\uff41\uff4e\uff45 Example and non-breaking Jane\u00a0Example")
+    text = out.getvalue()
+    assert leaked(text) == [] and text.count(logs.REDACTED) == 4
+
+
+def test_identities_in_exception_messages_and_tracebacks_are_redacted(captured):
+    out = captured()
+    try:
+        try:
+            raise ValueError("cannot parse row for Jane Example, +44 7700 900123")
+        except ValueError as inner:
+            raise ServerError("server said: no calendar for jane@example.org") from inner
+    except ServerError:
+        logging.getLogger("pseudocal.test").exception("sync failed")
+    text = out.getvalue()
+    assert "Traceback" in text and "ServerError" in text
+    assert leaked(text) == [] and logs.REDACTED in text
+
+
+def test_only_the_identity_is_replaced_the_rest_keeps_its_case():
+    redactor = logs.Redactor()
+    redactor.load(Identities.of([JANE, ClientIdentity("Chloé Démo")]))
+    assert redactor.scrub("Traceback: JANE EXAMPLE in /Home/X") == "Traceback: [redacted] in /Home/X"
+    assert leaked(redactor.scrub("Chloe\u0301 De\u0301mo and Chloe Demo")) == []
+    assert "chlo" not in redactor.scrub("Chloe\u0301 De\u0301mo and Chloe Demo").casefold()
+
+
+def test_text_without_identities_is_left_alone(captured):
+    out = captured()
+    logging.getLogger("pseudocal.test").info("create Amber Falcon Mon 10:00 (new)")
+    assert "create Amber Falcon Mon 10:00 (new)" in out.getvalue()
+
+
+# ---------------------------------------------------------------- journald format
+
+
+def test_under_journald_lines_carry_a_priority_and_no_timestamp(captured):
+    out = captured(journal=True)
+    log = logging.getLogger("pseudocal.test")
+    log.error("broken")
+    log.warning("careful")
+    log.info("fine")
+    lines = out.getvalue().splitlines()
+    assert [line[:3] for line in lines] == ["<3>", "<4>", "<6>"]
+    assert not any(TIMESTAMP.search(line) for line in lines)
+
+
+def test_in_a_terminal_lines_carry_a_timestamp(captured):
+    out = captured()
+    logging.getLogger("pseudocal.test").info("fine")
+    assert TIMESTAMP.match(out.getvalue())
+
+
+# ---------------------------------------------------------------- end to end
+
+
+class FailingServer(http.server.ThreadingHTTPServer):
+    """Answers every request 500, naming the client in the reason and the body."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Fail)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Fail(http.server.BaseHTTPRequestHandler):
+    def _fail(self) -> None:
+        body = b"<error>row locked while saving Jane Example (jane@example.org)</error>"
+        self.send_response(500, "Internal error for Jane Example")
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PROPFIND = do_GET = do_PUT = do_DELETE = do_REPORT = do_OPTIONS = _fail
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.fixture
+def failing_server():
+    server = FailingServer()
+    yield server
+    server.close()
+
+
+def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, failing_server):
+    # the calendar was (unwisely) named after the client: the URL is in every error message
+    url = f"http://127.0.0.1:{failing_server.server_address[1]}/cal/jane@example.org/"
+    practice = Practice(tmp_path / "p", url).create([JANE])
+    practice.sessions = [practice.weekly(0)]
+    listener = NotifyListener()
+    journal = "8:4242"
+    daemon = DaemonProcess(practice.write(), tmp_path / "daemon.log", args=("-v",),
+                           env={"NOTIFY_SOCKET": listener.name, "JOURNAL_STREAM": journal})
+    try:
+        listener.wait("STATUS", "sync failing since")
+        daemon.signal(signal.SIGTERM)
+        assert daemon.proc.wait(15) == 0
+    finally:
+        daemon.close()
+        listener.drain()
+        listener.close()
+    log = daemon.log()
+    assert logs.REDACTED in log, "the identity never reached the logs: nothing was tested"
+    assert log.startswith("<6>") and not TIMESTAMP.search(log)
+    status = pseudocal("status", "--json", "--config", str(practice.config))
+    assert status.returncode == 11 and json.loads(status.stdout)["last_error"]
+    kept = [practice.status_file.read_bytes(), practice.store_path.read_bytes()]
+    everything = log + "\n".join(listener.messages) + status.stdout + status.stderr
+    assert leaked(everything) == []
+    assert not any(term.encode() in blob.lower() for term in LEAKS for blob in kept)
