@@ -1,6 +1,8 @@
 """Self-care: break placement, break objects, the supervision ledger, schedule warnings."""
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -407,15 +409,30 @@ def test_sydney_client_moves_in_april_and_october(tmp_path):
     settings = load(tmp_path, session_toml("Silver Maple", "2027-02-01T08:00:00",
                                            extra='timezone = "Australia/Sydney"'))
     spring = selfcare.schedule_warnings(settings, None, datetime(2027, 2, 1, tzinfo=UTC))
+    # Sydney leaves DST on 4 April, a week after London starts it: only 28 March is
+    # unusual; from April 23:00 is the new season's usual time, not a move
     assert [w.message for w in spring] == [
         "28 March 2027: Silver Maple at 22:00 instead of 21:00",
-        "4, 11, 18 and 25 April 2027: Silver Maple at 23:00 instead of 21:00",
     ]
     autumn = selfcare.schedule_warnings(settings, None, datetime(2027, 8, 16, tzinfo=UTC))
     assert [w.message for w in autumn] == [
         "3, 10, 17 and 24 October 2027: Silver Maple at 22:00 instead of 23:00",
-        "31 October and 7 November 2027: Silver Maple at 21:00 instead of 23:00",
     ]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Sydney"])
+def test_clock_change_warnings_do_not_depend_on_how_far_ahead_one_looks(tmp_path, zone):
+    """A winter that fills the window is not a "move" (the usual time is the season's)."""
+    settings = load(tmp_path, session_toml("Silver Maple", "2026-12-03T08:00:00",
+                                           extra=f'timezone = "{zone}"') +
+                    '[sync]\nhorizon = "52w"\n')
+    full = selfcare.schedule_warnings(settings, None, datetime(2026, 12, 3, tzinfo=UTC))
+    short = dataclasses.replace(settings, sync=dataclasses.replace(
+        settings.sync, horizon=timedelta(weeks=16)))
+    part = selfcare.schedule_warnings(short, None, datetime(2026, 12, 3, tzinfo=UTC))
+    for w in part:
+        assert any(w.detail == f.detail and set(w.dates) <= set(f.dates) for f in full), w
+    assert all(len(w.dates) <= 5 for w in full)
 
 
 def test_pseudonyms_as_stored_are_used_when_given(tmp_path):

@@ -20,13 +20,13 @@ ledger_for(settings, now); ScheduleWarning.as_dict() and MonthLedger.as_dict()/.
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from . import schedule
+from . import divergence, schedule
 from .durations import format_duration
 from .models import BreakSettings, Occurrence, Settings, WorkloadSettings
 from .pseudonyms import normalise
@@ -308,14 +308,16 @@ def clock_changes(slots: list[Slot], zone: str) -> list[ScheduleWarning]:
 
 
 def _moves(slots: list[Slot], zone: str) -> list[ScheduleWarning]:
-    times = [f"{_local(s.occ.start, zone):%H:%M}" for s in slots]
-    usual = Counter(times).most_common(1)[0][0]
+    """One warning per stretch of sessions moved by clocks changing on different dates."""
     found = []
-    for shown, group in itertools.groupby(zip(slots, times), key=lambda pair: pair[1]):
-        if shown != usual:
+    moved = ((s, divergence.usual_time(s.occ.start, zone, s.zone)) for s in slots)
+    keyed = ((s, None if usual is None else (f"{_local(s.occ.start, zone):%H:%M}",
+                                             f"{usual:%H:%M}")) for s, usual in moved)
+    for key, group in itertools.groupby(keyed, key=lambda pair: pair[1]):
+        if key is not None:
             dates = tuple(_local(s.occ.start, zone).date() for s, _ in group)
             found.append(ScheduleWarning("clock-change", dates,
-                                         f"{slots[0].label} at {shown} instead of {usual}"))
+                                         f"{slots[0].label} at {key[0]} instead of {key[1]}"))
     return found
 
 
