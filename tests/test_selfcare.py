@@ -240,12 +240,25 @@ def test_published_breaks_expand_to_exactly_the_placed_breaks(specs, days):
         assert not any(s.start < start + length and start < s.end for s in sessions)
 
 
-def test_breaks_the_shifted_rule_cannot_carry_are_single_events():
+def test_breaks_after_midnight_follow_the_rule_a_day_later():
     late = rule(0, MONDAY.replace(hour=23, minute=30), rrule="FREQ=WEEKLY;BYDAY=MO,TH")
-    settings = practice([late], horizon=timedelta(weeks=2))
+    settings = practice([late], horizon=timedelta(weeks=8))
     want = desired.build(settings, clients_of(settings), KEY, NOW)
     breaks = [o for o in want.objects.values() if o.kind == "break"]
-    window = (NOW - timedelta(days=30), NOW + timedelta(weeks=2))
+    window = (NOW - timedelta(days=30), NOW + timedelta(weeks=8))
+    placed = placed_breaks(settings, NOW)
+    assert expanded(breaks, *window) == placed and len(placed) > 10
+    [series] = breaks
+    assert "BYDAY=TU,FR" in Calendar.from_ical(series.ical).walk("VEVENT")[0]["RRULE"].to_ical(
+        ).decode()
+
+
+def test_breaks_the_shifted_rule_cannot_carry_are_single_events():
+    late = rule(0, MONDAY.replace(hour=23, minute=30), rrule="FREQ=MONTHLY;BYDAY=1MO")
+    settings = practice([late], horizon=timedelta(weeks=10))
+    want = desired.build(settings, clients_of(settings), KEY, NOW)
+    breaks = [o for o in want.objects.values() if o.kind == "break"]
+    window = (NOW - timedelta(days=30), NOW + timedelta(weeks=10))
     placed = placed_breaks(settings, NOW)
     assert expanded(breaks, *window) == placed and len(breaks) == len(placed)
     assert all("RRULE" not in Calendar.from_ical(o.ical).walk("VEVENT")[0] for o in breaks)

@@ -258,7 +258,12 @@ def break_series(rule: SessionRule, breaks: list[Occurrence], length: timedelta
         return one_off(breaks[0].start, length, rule.when.timezone), breaks[1:]
     zone = rule.when.timezone
     starts = {b.start.astimezone(UTC) for b in breaks}
-    rec = Recurrence(_wall(breaks[0].start, zone), length, zone, rule.when.rrule,
+    first = breaks[0].start
+    days_later = (_wall(first, zone).date() - _wall(first - rule.when.duration, zone).date()).days
+    shifted = shift_rule(rule.when.rrule, days_later)
+    if shifted is None:
+        return None, breaks
+    rec = Recurrence(_wall(first, zone), length, zone, shifted,
                      until=_wall(breaks[-1].start, zone))
     window = (breaks[0].start, breaks[-1].end)
     skip = {_wall(o.start, zone).date() for o in schedule.expand(rec, *window)
@@ -268,6 +273,28 @@ def break_series(rule: SessionRule, breaks: list[Occurrence], length: timedelta
     if breaks[0].start.astimezone(UTC) not in carried or not carried <= starts:
         return None, breaks
     return rec, [b for b in breaks if b.start.astimezone(UTC) not in carried]
+
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def shift_rule(rrule: str, days: int) -> str | None:
+    """The rule of sessions moved `days` later (a break after midnight); None if it cannot be.
+
+    Only plain BYDAY lists move with the days; rules pinned to dates or positions do not.
+    """
+    if days == 0:
+        return rrule
+    parts = dict(p.split("=", 1) for p in rrule.split(";"))
+    if set(parts) & {"BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS", "BYMONTH"}:
+        return None
+    byday = parts.get("BYDAY")
+    if byday is not None:
+        if any(code not in WEEKDAYS for code in byday.split(",")):
+            return None  # ordinal days such as 2TU
+        parts["BYDAY"] = ",".join(WEEKDAYS[(WEEKDAYS.index(c) + days) % 7]
+                                  for c in byday.split(","))
+    return ";".join(f"{k}={v}" for k, v in parts.items())
 
 
 def one_off(instant: datetime, length: timedelta, zone: str) -> Recurrence:
