@@ -547,3 +547,20 @@ def test_a_reminder_still_online_is_kept_up_to_date():
     remote = {"r": RemoteObject("/p/selfcare/r.ics", '"e1"', "r", True, "selfcare")}
     [action] = plan({"r": _obj("r", "reminder")}, {"r": _rec("r", "reminder")}, remote)
     assert action.op == "update"
+
+
+def test_a_supervision_table_without_a_schedule_still_reminds(tmp_path):
+    text = (session_toml("Amber Falcon", "2027-01-05T10:00:00") +
+            '[supervision]\nminimum_per_month = "1.5h"\n')
+    settings = load(tmp_path, text)
+    short = selfcare.reminders(settings, datetime(2027, 1, 2, tzinfo=UTC))
+    assert short and all(m.supervision == timedelta(0) for m, _ in short)
+    none = load(tmp_path, session_toml("Amber Falcon", "2027-01-05T10:00:00"))
+    assert selfcare.reminders(none, datetime(2027, 1, 2, tzinfo=UTC)) == []
+
+
+def test_hours_are_never_written_as_days():
+    from pseudocal.durations import format_hours
+    assert format_hours(timedelta(days=1, hours=19, minutes=55)) == "43h55m"
+    assert format_hours(timedelta(minutes=90)) == "1h30m"
+    assert format_hours(timedelta(0)) == "0m"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import app, engine, logs, selfcare
-from .durations import format_duration
+from .durations import format_hours
 from .errors import ConfigError, KeyError_, PrivacyViolation, PseudocalError
 from .store import Store
 
@@ -46,13 +46,16 @@ def _schedule(settings, now: datetime) -> list[dict]:
     """Schedule warnings up to the horizon and months short of supervision (never a failure)."""
     found = [_item("warn", "schedule", w.message)
              for w in selfcare.schedule_warnings(settings, None, now)]
-    if settings.supervision.when is None:
-        found.append(_item("note", "supervision", "no supervision schedule in [supervision]: "
-                                                  "the ledger and its reminders are off"))
+    if not settings.supervision.enabled:
+        found.append(_item("note", "supervision", "no [supervision] table: the ledger and its "
+                                                  "\"Book supervision\" reminders are off"))
     else:
+        if settings.supervision.when is None:
+            found.append(_item("note", "supervision", "no supervision scheduled in "
+                                                      "[supervision]: none is counted as booked"))
         found += [_item("warn", "supervision", f"{m.month:%B %Y}: "
-                        f"{format_duration(m.supervision)} booked, "
-                        f"{format_duration(m.required)} needed") for m, _ in
+                        f"{format_hours(m.supervision)} booked, "
+                        f"{format_hours(m.required)} needed") for m, _ in
                   selfcare.reminders(settings, now)]
     return found or [_item("ok", "schedule", "no warnings up to the sync horizon")]
 

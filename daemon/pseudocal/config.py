@@ -354,6 +354,7 @@ class _Reader:
 
     def supervision(self, top: _Table, zone: str | None) -> m.SupervisionSettings:
         found, table = self.section(top, "supervision", extra=_WHEN)
+        found = replace(found, enabled="supervision" in top.data)
         if not any(key in table.data for key in _WHEN):
             return found
         return replace(found, when=self.when(table, zone)[0])

@@ -33,7 +33,7 @@ from dateutil.rrule import rrulestr
 
 from . import schedule, selfcare
 from .crypto import make_uid
-from .durations import format_duration
+from .durations import format_hours
 from .events import EventSpec, content_hash, render
 from .models import DesiredObject, Occurrence, Recurrence, SessionRule, Settings
 from .pseudonyms import normalise
@@ -187,8 +187,8 @@ def _supervision(out: _Out) -> None:
 def _reminders(out: _Out) -> None:
     sup, zone = out.settings.supervision, out.settings.timezone
     for month, ring in selfcare.reminders(out.settings, out.now):
-        text = (f"{sup.reminder}: {format_duration(month.supervision)} booked for "
-                f"{month.month:%B %Y}, {format_duration(month.required)} needed")
+        text = (f"{sup.reminder}: {format_hours(month.supervision)} booked for "
+                f"{month.month:%B %Y}, {format_hours(month.required)} needed")
         out.add(f"book-supervision:{month.month:%Y-%m}", "reminder",
                 one_off(ring, REMINDER_LENGTH, zone), f"{sup.reminder} {month.month:%Y-%m}",
                 sup.reminder, ((timedelta(0), text),))

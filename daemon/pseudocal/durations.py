@@ -106,6 +106,14 @@ def format_duration(value: timedelta) -> str:
     return sign + (text or "0m")
 
 
+def format_hours(value: timedelta) -> str:
+    """Hours and minutes, never days: 43h55m of sessions reads better than 1d19h55m."""
+    minutes = round(value.total_seconds() / 60)
+    hours, minutes = divmod(abs(minutes), 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
+    return ("-" if value < timedelta(0) else "") + text
+
+
 def _split_sign(body: str) -> tuple[str, str]:
     if body[:1] in ("+", "-"):
         return body[0], body[1:].strip()

@@ -91,6 +91,7 @@ class PreparationSettings:
 
 @dataclass(frozen=True)
 class SupervisionSettings:
+    enabled: bool = False  # a [supervision] table is present: the ledger and reminders run
     when: Recurrence | None = None
     minimum_per_month: timedelta = timedelta(hours=1, minutes=30)
     ratio: float | None = None  # supervision hours per client hour, e.g. 1/6

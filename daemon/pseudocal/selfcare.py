@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from . import divergence, schedule
-from .durations import format_duration
+from .durations import format_duration, format_hours
 from .models import BreakSettings, Occurrence, Settings, WorkloadSettings
 from .pseudonyms import normalise
 
@@ -149,11 +149,11 @@ class MonthLedger:
                 "short": self.short}
 
     def line(self) -> str:
-        state = f"SHORT by {format_duration(self.required - self.supervision)}" if self.short \
+        state = f"SHORT by {format_hours(self.required - self.supervision)}" if self.short \
             else "ok"
-        return (f"{self.month:%Y-%m}  sessions {format_duration(self.client):>7}  supervision "
-                f"{format_duration(self.supervision):>6} booked, {format_duration(self.done):>6} "
-                f"done  needs {format_duration(self.required):>6}  {state}")
+        return (f"{self.month:%Y-%m}  sessions {format_hours(self.client):>7}  supervision "
+                f"{format_hours(self.supervision):>6} booked, {format_hours(self.done):>6} "
+                f"done  needs {format_hours(self.required):>6}  {state}")
 
 
 def ledger(sessions: Iterable[Occurrence], supervision: Iterable[Occurrence], months: list[date],
@@ -192,10 +192,11 @@ def ledger_for(settings: Settings, now: datetime) -> list[MonthLedger]:
 def reminders(settings: Settings, now: datetime) -> list[tuple[MonthLedger, datetime]]:
     """("Book supervision" month, when to ring) for this and later months that fall short.
 
-    Only with a supervision schedule in the config. The reminder rings at 09:00 on the 1st;
+    Only with a [supervision] table in the config (with or without a schedule: a practitioner
+    with none booked needs the reminder most). The reminder rings at 09:00 on the 1st;
     once that has passed, at the next 09:00 (so it comes back daily until booked or deleted).
     """
-    if settings.supervision.when is None:
+    if not settings.supervision.enabled:
         return []
     this_month = _month(_local(now, settings.timezone).date())
     return [(m, _ring_at(m.month, settings.timezone, now)) for m in ledger_for(settings, now)
@@ -275,8 +276,8 @@ def caps(sessions: Iterable[Occurrence], workload: WorkloadSettings,
 
 def _over(totals: Mapping[date, timedelta], cap: timedelta | None, code: str,
           name: str) -> list[ScheduleWarning]:
-    return [ScheduleWarning(code, (day,), f"{format_duration(total)} of sessions, above the "
-                                          f"{name} cap of {format_duration(cap)}")
+    return [ScheduleWarning(code, (day,), f"{format_hours(total)} of sessions, above the "
+                                          f"{name} cap of {format_hours(cap)}")
             for day, total in sorted(totals.items()) if cap is not None and total > cap]
 
 

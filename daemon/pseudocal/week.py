@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from . import schedule, selfcare
 from .desired import REMINDER_LENGTH
-from .durations import format_duration
+from .durations import format_hours
 from .models import Occurrence, Settings
 from .pseudonyms import normalise
 
@@ -161,11 +161,11 @@ def _footer(week: Week) -> list[str]:
 
 
 def _month_text(m: selfcare.MonthLedger) -> str:
-    booked = (f"{format_duration(m.supervision)} booked ({format_duration(m.done)} taken place)"
+    booked = (f"{format_hours(m.supervision)} booked ({format_hours(m.done)} taken place)"
               if m.supervision else "none booked")
     if not m.client:
         return f"{booked}; no sessions, none needed"
-    need = f"{format_duration(m.required)} needed for {format_duration(m.client)} of sessions"
+    need = f"{format_hours(m.required)} needed for {format_hours(m.client)} of sessions"
     return f"{booked}; {need}" + (" - SHORT" if m.short else "")
 
 
