@@ -306,3 +306,23 @@ def test_retry_bounds_follow_the_interval():
     assert health.retry_bounds(timedelta(seconds=2)) == (2, 8)
     assert health.retry_bounds(timedelta(minutes=5)) == (30, 900)
     assert health.retry_bounds(timedelta(hours=1)) == (30, 3600)
+
+
+def test_schedule_warnings_reach_the_log_and_status_with_the_ledger(
+        tmp_path, radicale_url, listener):
+    practice = Practice(tmp_path / "p", radicale_url).create(["Jane Example", "Omar Sample"])
+    practice.sessions = [practice.weekly(0, hour=10), practice.weekly(1, hour=10)]
+    config = practice.write(practice.text() + '\n[supervision]\nminimum_per_month = "1.5h"\n')
+    daemon = DaemonProcess(config, tmp_path / "daemon.log", env={"NOTIFY_SOCKET": listener.name})
+    try:
+        listener.wait("STATUS", "ok:")
+        code, doc = status_json(practice.config)
+        assert code == 0, doc
+        assert any("overlaps" in w for w in doc["warnings"]), doc["warnings"]
+        assert doc["supervision"] and any(m["short"] for m in doc["supervision"])
+        text = pseudocal("status", "--config", str(practice.config)).stdout
+        assert "schedule warning:" in text and "supervision ledger:" in text
+    finally:
+        assert daemon.stop() == 0, daemon.log()
+    assert "WARNING" in daemon.log() and "schedule: " in daemon.log()
+    assert "Jane Example" not in daemon.log() + text

@@ -325,3 +325,12 @@ def test_check_reports_the_next_sync_and_a_refusal_it_would_meet(practice, radic
     assert practice.run("check") == 7
     out = capsys.readouterr().out
     assert "FAIL  plan" in out and "--allow-deletes" in out
+
+
+def test_status_after_a_manual_sync_shows_it_and_asks_for_the_daemon(practice, radicale, capsys):
+    sync_json(practice, capsys)
+    assert practice.run("status", "--json") == 11
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["result"] == "ok" and doc["counts"]["created"] == 3
+    assert any("not running" in p for p in doc["problems"])
+    assert "no sync has succeeded yet" not in doc["problems"]

@@ -1,14 +1,17 @@
 """Command handlers: each opens what it needs through `app`, does one thing, reports."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
-from . import app, clients, crypto, engine, progress
+from . import app, clients, crypto, engine, health, progress
 from .cli import emit, render_error
 from .errors import AlreadyExists, InputError
 from .models import ClientIdentity
 from .store import Store
+
+log = logging.getLogger("pseudocal")
 
 
 def register(sub, common) -> None:
@@ -198,11 +201,21 @@ def cmd_sync(args) -> int:
         finally:
             if bar:
                 bar.close()
+            if not args.dry_run:
+                _note_for_status(settings, store)
     emit(args, result.as_dict(), _plan_text(result) if args.dry_run else result.summary())
     if result.refusal is not None:
         render_error(result.refusal, stream=sys.stderr)
         return result.refusal.exit_code
     return 0
+
+
+def _note_for_status(settings, store) -> None:
+    runs = store.last_runs(1)
+    try:
+        health.note_manual_sync(settings, runs[0] if runs else None, store.last_good_run())
+    except OSError as exc:
+        log.warning("cannot record this sync for `pseudocal status`: %s", exc.strerror)
 
 
 def _plan_text(result: engine.SyncResult) -> str:

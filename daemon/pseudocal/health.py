@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -95,6 +95,8 @@ class DaemonState:
     config_error: str | None = None
     last_run: dict | None = None
     last_good_run: dict | None = None
+    warnings: list = field(default_factory=list)  # schedule warnings (pseudonyms only)
+    ledger: list = field(default_factory=list)  # the supervision ledger, a dict per month
     version: int = STATE_VERSION
 
     def failed(self, error: str, now: datetime) -> None:
@@ -145,6 +147,19 @@ def read_state(path: Path) -> tuple[dict | None, str | None]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None, f"the daemon record {path} is unreadable; it is rewritten at the next sync"
     return (doc, None) if isinstance(doc, dict) else (None, f"{path} is not a daemon record")
+
+
+def note_manual_sync(settings: Settings, last_run: dict | None,
+                     last_good_run: dict | None) -> None:
+    """Record a sync run by hand for `status`, unless a running daemon keeps the file."""
+    path = state_file(settings)
+    doc, _ = read_state(path)
+    if doc and pid_alive(doc.get("pid")) and doc.get("daemon") not in ("stopped", "failed"):
+        return  # the daemon copies the store's runs into its record itself
+    state = DaemonState(pid=0, config=str(settings.source), daemon="not running",
+                        every=settings.sync.every.total_seconds(),
+                        last_run=last_run, last_good_run=last_good_run)
+    write_state(path, state)
 
 
 # ---------------------------------------------------------------- judging
@@ -259,6 +274,7 @@ def _document(doc: dict, problems: list[str], stale: timedelta, path: Path, aliv
                    "running": bool(doc) and alive(doc.get("pid")),
                    "updated_at": doc.get("updated_at")},
         "stale_after_seconds": stale.total_seconds(), "status_file": str(path),
+        "warnings": doc.get("warnings") or [], "supervision": doc.get("ledger") or [],
     }
 
 
@@ -268,9 +284,18 @@ def _text(out: dict, zone: str, now: datetime) -> str:
     if out["next_run"]:
         last += f"; next {clock(out['next_run'], zone, now)}"
     if out["healthy"]:
-        return f"healthy: {last}"
-    lines = [f"unhealthy: {out['problems'][0]}", *(f"  also: {p}" for p in out["problems"][1:]),
-             f"  {last}"]
-    if out["last_good_sync"] and out["result"] != "ok":
-        lines.append(f"  last good sync {clock(out['last_good_sync'], zone, now, full=True)}")
-    return "\n".join(lines)
+        lines = [f"healthy: {last}"]
+    else:
+        lines = [f"unhealthy: {out['problems'][0]}",
+                 *(f"  also: {p}" for p in out["problems"][1:]), f"  {last}"]
+        if out["last_good_sync"] and out["result"] != "ok":
+            lines.append(f"  last good sync {clock(out['last_good_sync'], zone, now, full=True)}")
+    return "\n".join(lines + _advice(out))
+
+
+def _advice(out: dict) -> list[str]:
+    """Schedule warnings and the supervision ledger: things to know, not health."""
+    lines = [f"schedule warning: {w}" for w in out["warnings"]]
+    if out["supervision"]:
+        lines += ["supervision ledger:", *(f"  {m['line']}" for m in out["supervision"])]
+    return lines

@@ -44,7 +44,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import app, engine, health, logs, notify, privacy
+from . import advice, app, engine, health, logs, notify, privacy
 from .durations import format_duration
 from .errors import ConfigError, IntegrityError, KeyError_, PseudocalError, StoreError
 from .models import Settings
@@ -146,6 +146,7 @@ class Daemon:
         self._install_signals()
         self._start_scheduler()
         self._record_runs()
+        self._review()
         self._publish("running")
         self.notifier.send(READY=1)
         log.info("started: config %s, store %s, a sync every %s", self.path,
@@ -261,6 +262,7 @@ class Daemon:
         log.log(level, "sync ok: %s", result.summary())
         self.state.succeeded()
         self._record_runs()
+        self._review()
         self._publish("running")
 
     def _failed(self, exc: BaseException) -> None:
@@ -342,7 +344,20 @@ class Daemon:
             self.state.every = new.sync.every.total_seconds()
         log.info("config reloaded (%s): %d session rules, a sync every %s", why,
                  len(new.sessions), format_duration(new.sync.every))
+        self._review()
         self._run_soon()
+
+    def _review(self) -> None:
+        """Schedule warnings (logged when new) and the ledger, for the log and `status`."""
+        try:
+            found = advice.review(self.settings, list(self.store.pseudonyms()), _now())
+        except Exception:  # advice must never stop the syncs
+            log.exception("cannot review the schedule (a bug: please report it)")
+            return
+        for warning in found.warnings:
+            if warning not in self.state.warnings:
+                log.warning("schedule: %s", warning)
+        self.state.warnings, self.state.ledger = found.warnings, found.ledger
 
     # ------------------------------------------------------------ records
 
