@@ -219,7 +219,8 @@ def _note_for_status(settings, store) -> None:
 
 
 def _plan_text(result: engine.SyncResult) -> str:
-    lines = [f"{a.op:<12} {a.label}  ({a.reason})" for a in result.actions]
+    ordered = sorted(result.actions, key=lambda a: (a.op, a.calendar, a.label))
+    lines = [f"{a.op:<12} {a.label}  ({a.reason})" for a in ordered]
     return "\n".join(lines + [result.summary()]) if lines else "nothing to do"
 
 

@@ -168,6 +168,8 @@ def duration_or_off(value: Any) -> timedelta | None:
 def text(value: Any) -> str:
     if isinstance(value, str) and value.strip():
         return value.strip()
+    if isinstance(value, str):
+        raise ValueProblem("is empty", "write some text, or leave the key out for the default")
     raise ValueProblem(f"{show(value)} is not a text", 'write it in quotes, e.g. "..."')
 
 
