@@ -326,3 +326,71 @@ def test_schedule_warnings_reach_the_log_and_status_with_the_ledger(
         assert daemon.stop() == 0, daemon.log()
     assert "WARNING" in daemon.log() and "schedule: " in daemon.log()
     assert "Jane Example" not in daemon.log() + text
+
+
+class DrippingServer:
+    """A loopback HTTP server that answers every request with a header and then one byte
+    every few seconds: a server that never quite times out. Bounded: it stops by itself."""
+
+    def __init__(self, lifetime: float = 60.0) -> None:
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.stop_at = __import__("time").monotonic() + lifetime
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import threading
+        import time
+        while time.monotonic() < self.stop_at:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn) -> None:
+        import time
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 207 Multi-Status\r\nContent-Type: text/xml\r\n"
+                         b"Content-Length: 100000\r\n\r\n")
+            while time.monotonic() < self.stop_at:
+                time.sleep(2)
+                conn.sendall(b" ")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop_at = 0
+        self.sock.close()
+
+
+def test_a_server_that_never_finishes_answering_neither_blocks_the_stop_nor_feeds_the_watchdog(
+        tmp_path, listener):
+    import time
+    server = DrippingServer()
+    try:
+        url = f"http://127.0.0.1:{server.port}/practitioner/practice/"
+        practice = Practice(tmp_path / "p", url).create(["Jane Example"])
+        practice.sessions = [practice.weekly(0)]
+        daemon = start(practice, listener, tmp_path, WATCHDOG_USEC="1000000",
+                       PSEUDOCAL_STOP_GRACE="3", PSEUDOCAL_SYNC_STUCK_AFTER="2")
+        assert listener.wait("READY") == "1"
+        time.sleep(4)  # the first sync is now stuck in a response that never ends
+        pings = len(listener.fields("WATCHDOG"))
+        time.sleep(2.5)
+        assert len(listener.fields("WATCHDOG")) == pings, "a stuck sync fed the watchdog"
+        began = time.monotonic()
+        code = daemon.stop(timeout=20)
+        assert code == 0, daemon.log()
+        assert time.monotonic() - began < 10
+        assert "request still waiting" in daemon.log()
+    finally:
+        server.close()

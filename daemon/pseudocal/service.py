@@ -56,6 +56,9 @@ SYNC_JOB, WATCHDOG_JOB = "sync", "watchdog"
 TICK = 0.25  # seconds between looks at the signal flags
 CONFIG_POLL = 2.0  # seconds between looks at the config file
 REQUEST_TIMEOUT = 20.0  # seconds for one CalDAV request; also bounds the stop
+STOP_GRACE = 40  # seconds the stop waits for the sync in flight (TimeoutStopSec=60s)
+SYNC_STUCK_AFTER = 900  # seconds: a sync running longer than this withholds the watchdog
+# both can be lowered with PSEUDOCAL_STOP_GRACE / PSEUDOCAL_SYNC_STUCK_AFTER (for tests)
 REMOTE_CALLS = frozenset({"list", "get", "create", "update", "delete"})
 
 
@@ -132,6 +135,10 @@ class Daemon:
         self.rng = random.Random()
         self.watcher = ConfigWatcher(path)
         self.last_tick = time.monotonic()
+        self.sync_started: float | None = None  # monotonic start of the sync in flight
+        env = os.environ if env is None else env
+        self.stop_grace = float(env.get("PSEUDOCAL_STOP_GRACE", STOP_GRACE))
+        self.stuck_after = float(env.get("PSEUDOCAL_SYNC_STUCK_AFTER", SYNC_STUCK_AFTER))
         self.state_path = health.state_file(settings)
         self.state = health.DaemonState(pid=os.getpid(), config=str(path),
                                         every=settings.sync.every.total_seconds(),
@@ -144,11 +151,11 @@ class Daemon:
 
     def serve(self) -> int:
         self._install_signals()
-        self._start_scheduler()
         self._record_runs()
         self._review()
+        self.notifier.send(READY=1)  # config, key and store are open
+        self._start_scheduler()
         self._publish("running")
-        self.notifier.send(READY=1)
         log.info("started: config %s, store %s, a sync every %s", self.path,
                  self.settings.store.path, format_duration(self.settings.sync.every))
         try:
@@ -205,16 +212,28 @@ class Daemon:
         self.stopping.set()
         self.notifier.send(STOPPING=1, STATUS="stopping: finishing the sync in flight")
         log.info("stopping: the sync in flight stops before its next request")
-        self.scheduler.shutdown(wait=True)
+        self.scheduler.shutdown(wait=False)
+        finished = self.sync_lock.acquire(timeout=self.stop_grace)
         self._record_runs()
         self._publish("failed" if self.fatal else "stopped")
+        if not finished:  # a server that answers too slowly: leave the request behind
+            log.warning("stopped with a request still waiting after %d s; the next start "
+                        "reconciles it", self.stop_grace)
+            logging.shutdown()
+            os._exit(1 if self.fatal else 0)  # worker threads would wait for the request
         log.info("stopped")
 
     # ------------------------------------------------------------ jobs
 
     def heartbeat(self) -> None:
-        """WATCHDOG=1, while the main loop (signals, reload) still turns."""
-        if self.stopping.is_set() or time.monotonic() - self.last_tick > max(2.0, self.watchdog):
+        """WATCHDOG=1, while the main loop (signals, reload) still turns and no sync is stuck
+        (then systemd restarts the service, and the restart reconciles)."""
+        now = time.monotonic()
+        if self.stopping.is_set() or now - self.last_tick > max(2.0, self.watchdog):
+            return
+        if self.sync_started is not None and now - self.sync_started > self.stuck_after:
+            log.error("a sync has been running for more than %d s: no watchdog ping",
+                      self.stuck_after)
             return
         self.notifier.send(WATCHDOG=1)
 
@@ -222,9 +241,11 @@ class Daemon:
         if self.stopping.is_set() or not self.sync_lock.acquire(blocking=False):
             return
         generation = self.generation
+        self.sync_started = time.monotonic()
         try:
             self._sync_once(self.settings)
         finally:
+            self.sync_started = None
             self.sync_lock.release()
         if generation != self.generation:  # the config changed during this run
             self._run_soon()
