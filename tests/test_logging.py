@@ -44,10 +44,10 @@ def captured(monkeypatch):
         logs.setup(stream=stream)
         return stream
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logs.REDACTOR.identities)
+    saved = (root.handlers[:], root.level, logs.REDACTOR.pattern)
     logs.REDACTOR.load(Identities.of([JANE]))
     yield setup
-    root.handlers[:], root.level, logs.REDACTOR.identities = saved[0], saved[1], saved[2]
+    root.handlers[:], root.level, logs.REDACTOR.pattern = saved[0], saved[1], saved[2]
 
 
 # ---------------------------------------------------------------- the redaction filter
@@ -175,3 +175,40 @@ def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, faili
     everything = log + "\n".join(listener.messages) + status.stdout + status.stderr
     assert leaked(everything) == []
     assert not any(term.encode() in blob.lower() for term in LEAKS for blob in kept)
+
+
+def test_the_redactor_catches_reordered_names_parts_and_reformatted_phones():
+    from pseudocal import privacy
+    from pseudocal.models import ClientIdentity
+    redactor = logs.Redactor()
+    redactor.load(privacy.Identities.of([ClientIdentity(
+        "Zelda Quimby", email="z.quimby@example.org", phone="+44 7700 900123")]))
+    body = ("<html>Quimby, Zelda <Z.Quimby@Example.org> tel +447700900123 or 07700 900123; "
+            "Zelda  Quimby; Ms QUIMBY; (07700) 900-123</html>")
+    out = redactor.scrub(body)
+    for leak in ("quimby", "zelda", "7700", "900123", "900-123"):
+        assert leak not in out.casefold(), out
+    assert out.count("[redacted]") >= 7 and "<html>" in out
+
+
+def test_every_line_of_a_journald_record_keeps_its_priority(monkeypatch):
+    import io
+    import logging
+    monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    stream = io.StringIO()
+    logs.setup(stream=stream)
+    try:
+        raise RuntimeError("first line\nsecond line")
+    except RuntimeError:
+        logging.getLogger("pseudocal.test").exception("it failed")
+    lines = [ln for ln in stream.getvalue().splitlines() if ln]
+    assert len(lines) > 3 and all(ln.startswith("<3>") for ln in lines), lines
+
+
+def test_errors_printed_at_start_carry_an_error_priority_under_journald(monkeypatch, capsys):
+    from pseudocal import cli
+    from pseudocal.errors import KeyError_
+    monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    cli.render_error(KeyError_("no key file at /x", next_step="restore it"))
+    err = capsys.readouterr().err.splitlines()
+    assert err and all(line.startswith("<3>") for line in err)

@@ -55,11 +55,13 @@ def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> N
                "problems": [logs.REDACTOR.scrub(p.render(file)) for p in problems]}
         print(json.dumps(doc, indent=2), file=sys.stdout)
         return
-    print(f"pseudocal: {exc.title}: {logs.REDACTOR.scrub(exc.message)}", file=stream)
-    for problem in problems:
-        print(f"  - {logs.REDACTOR.scrub(problem.render(file))}", file=stream)
+    lines = [f"pseudocal: {exc.title}: {logs.REDACTOR.scrub(exc.message)}",
+             *(f"  - {logs.REDACTOR.scrub(p.render(file))}" for p in problems)]
     if exc.next_step:
-        print(f"  next step: {exc.next_step}", file=stream)
+        lines.append(f"  next step: {exc.next_step}")
+    prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""  # journald: error priority
+    for line in lines:
+        print(prefix + line, file=stream)
 
 
 def emit(args, doc: dict, text: str) -> None:

@@ -21,22 +21,22 @@ class Redactor(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.identities: Identities | None = None
+        self.pattern = None
 
     def load(self, identities: Identities) -> None:
-        self.identities = identities
+        self.pattern = identities.loose_pattern()
 
     def scrub(self, text: str) -> str:
         """`text` with each identity replaced; the rest keeps its case where it can."""
-        ids = self.identities
-        if ids is None or ids.pattern is None:
+        pattern = self.pattern
+        if pattern is None:
             return text
         folded = fold(text)
-        if not ids.pattern.search(folded):
+        if not pattern.search(folded):
             return text
-        kept = _replace_spans(text, ids.pattern)
-        if kept is None or ids.pattern.search(fold(kept)):
-            return ids.pattern.sub(REDACTED, folded)  # forms that only match folded whole
+        kept = _replace_spans(text, pattern)
+        if kept is None or pattern.search(fold(kept)):
+            return pattern.sub(REDACTED, folded)  # forms that only match folded whole
         return kept
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -78,7 +78,8 @@ class JournalFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         prefix = f"<{SYSLOG_LEVELS.get(record.levelno, 6)}>"
-        return prefix + super().format(record)
+        # journald reads each line as its own entry: every line keeps the priority
+        return "\n".join(prefix + line for line in super().format(record).split("\n"))
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -35,6 +35,8 @@ TIME_PROPS = {"DTSTART", "DTEND", "EXDATE", "RECURRENCE-ID"}
 SAFE_UID = re.compile(r"^[A-Za-z0-9._-]{8,255}$")
 REVEALING = re.compile(r"\b(therap\w*|psychotherap\w*|counsel+\w*|psych\w*|patient\w*|client\w*)\b")
 MIN_TOKEN = 2  # name parts shorter than this are not matched as words
+LOOSE_WORD = 3  # name parts at least this long are redacted from logs on their own
+PHONE_TAIL = 9  # digits at the end of a phone number that identify it in logs
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Identities:
     pattern: re.Pattern | None
     words: dict[str, frozenset[str]]
     digits: frozenset[str]
+    alternatives: str = ""  # the phrases of `pattern`, as regex alternatives
 
     @classmethod
     def of(cls, identities: dict[str, ClientIdentity] | Iterable[ClientIdentity]) -> "Identities":
@@ -63,10 +66,27 @@ class Identities:
         phrases.discard("")
         alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
         pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if phrases else None
-        return cls(pattern, words, frozenset(digits))
+        return cls(pattern, words, frozenset(digits), alternatives)
 
     def all_words(self) -> frozenset[str]:
         return frozenset().union(*self.words.values()) if self.words else frozenset()
+
+    def loose_pattern(self) -> re.Pattern | None:
+        """For the log redactor: full identities, each name part of 3 letters or more as a
+        word ("Quimby, Zelda", "Ms QUIMBY"), and phone numbers written with any separators or
+        prefix (the last 9 digits). Broader than `pattern`: a log line may lose a common word
+        that is also a client's name, which is the right way round for a safety net."""
+        parts = [self.alternatives] if self.alternatives else []
+        names = sorted({w for w in self.all_words() if len(w) >= LOOSE_WORD}, key=len,
+                       reverse=True)
+        if names:
+            parts.append("|".join(re.escape(w) for w in names))
+        phones = [r"[\s\-./()]*".join(d[-PHONE_TAIL:]) for d in self.digits
+                  if len(d) >= PHONE_TAIL]
+        words = rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)" if parts else None
+        numbers = rf"(?:{'|'.join(phones)})(?!\d)" if phones else None
+        both = "|".join(x for x in (words, numbers) if x)
+        return re.compile(both) if both else None
 
 
 def fold(text: str) -> str:
