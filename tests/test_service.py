@@ -137,6 +137,17 @@ def test_reload_applies_a_good_config_and_keeps_the_last_good_one(tmp_path, radi
         wait_for(lambda: "(the config file changed)" in daemon.log(), 10, what="watcher")
         wait_for(lambda: health.read_state(practice.status_file)[0]["config_error"] is None,
                  5, what="the status file to clear the config error")
+
+        # valid TOML, but a title that would put a client's name online: not taken on
+        named = practice.text().replace("[breaks]", '[events]\nsession_title = '
+                                        '"{pseudonym} / Jane Example"\n\n[breaks]')
+        practice.write(named)
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: (health.read_state(practice.status_file)[0] or {}).get(
+            "config_error"), 10, what="the privacy check to refuse the reload")
+        assert "privacy" in daemon.log() or "identity" in daemon.log()
+        assert daemon.alive() and calendar_hrefs(radicale) == before
+        assert "Jane Example" not in daemon.log()
     finally:
         assert daemon.stop() == 0, daemon.log()
 
@@ -394,3 +405,19 @@ def test_a_server_that_never_finishes_answering_neither_blocks_the_stop_nor_feed
         assert "request still waiting" in daemon.log()
     finally:
         server.close()
+
+
+def test_a_second_daemon_on_the_same_store_exits_5_and_leaves_the_first_alone(
+        tmp_path, radicale_url, listener):
+    practice = Practice(tmp_path / "p", radicale_url).create(["Jane Example"])
+    practice.sessions = [practice.weekly(0)]
+    first = start(practice, listener, tmp_path)
+    try:
+        listener.wait("STATUS", "ok:")
+        second = pseudocal("run", "--config", str(practice.config), timeout=30)
+        assert second.returncode == 5 and "already using the store" in second.stderr
+        assert first.alive()
+        code, doc = status_json(practice.config)
+        assert code == 0 and doc["daemon"]["running"], doc
+    finally:
+        assert first.stop() == 0, first.log()

@@ -76,6 +76,12 @@ def validate(settings: Settings, store: Store) -> None:
     engine.check_config_clients(settings, store.list_clients())
 
 
+def validate_reload(settings: Settings, store: Store) -> None:
+    """As `validate`, and PrivacyViolation when an object the new config asks for could not
+    leave (e.g. a title naming a client): a reload then keeps the last good config."""
+    engine.wanted_objects(settings, store, _now())
+
+
 class _StopAware:
     """A remote that refuses to begin another request once the daemon is stopping."""
 
@@ -345,7 +351,7 @@ class Daemon:
             raise ConfigError(f"store.path or store.key_file changed in {self.path}",
                               where=str(self.path),
                               next_step="restart the service to switch stores")
-        validate(new, self.store)
+        validate_reload(new, self.store)
 
     def _reload_failed(self, exc: PseudocalError, why: str) -> None:
         lines = _details(exc)
