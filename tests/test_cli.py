@@ -159,3 +159,32 @@ def test_demo_once_pushes_and_a_second_sync_writes_nothing(tmp_path):
 
 def test_usage_error_is_exit_2():
     assert pseudocal("frobnicate").returncode == 2
+
+
+def test_key_rotation_rewraps_the_store_and_the_old_key_no_longer_opens_it(initialised):
+    env, state = initialised
+    old_key = (state / "store-key").read_bytes()
+    before = json.loads(pseudocal("client", "list", "--json", "--config", str(EXAMPLE),
+                                  env=env).stdout)
+    rotated = pseudocal("key", "rotate", "--config", str(EXAMPLE), env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert (state / "store-key").read_bytes() != old_key
+    assert (state / "store-key").stat().st_mode & 0o777 == 0o600
+    after = json.loads(pseudocal("client", "list", "--json", "--config", str(EXAMPLE),
+                                 env=env).stdout)
+    assert after == before
+    (state / "store-key").write_bytes(old_key)
+    assert pseudocal("client", "list", "--config", str(EXAMPLE), env=env).returncode == 4
+
+
+def test_key_rotation_to_a_separate_file_for_a_systemd_credential(initialised, tmp_path):
+    env, state = initialised
+    old_key = (state / "store-key").read_bytes()
+    new_file = tmp_path / "new-key"
+    done = pseudocal("key", "rotate", "--new-key-file", str(new_file), "--config",
+                     str(EXAMPLE), env=env)
+    assert done.returncode == 0 and "systemd-creds encrypt" in done.stdout
+    assert (state / "store-key").read_bytes() == old_key  # the credential is not touched
+    assert pseudocal("client", "list", "--config", str(EXAMPLE), env=env).returncode == 4
+    (state / "store-key").write_bytes(new_file.read_bytes())
+    assert pseudocal("client", "list", "--config", str(EXAMPLE), env=env).returncode == 0

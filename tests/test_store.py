@@ -374,3 +374,25 @@ def test_sync_runs(db_path):
         good = store.last_good_run()
         assert good["id"] == first and (good["created"], good["updated"]) == (3, 1)
         assert len(store.last_runs(limit=2)) == 2
+
+
+def test_master_key_rotation_keeps_clients_and_uids_and_retires_the_old_key(tmp_path):
+    from pseudocal.crypto import generate_key
+    from pseudocal.errors import KeyError_ as _KeyError
+    from pseudocal.models import ClientIdentity as _Identity
+    from pseudocal.store import Store as _Store
+    path, old, new = tmp_path / "s.db", generate_key(), generate_key()
+    with _Store.create(path, old) as store:
+        store.add_client(_Identity("Test Rotation Person", email="r@example.org"))
+        before = [(c.pseudonym, c.identity.email) for c in store.list_clients()]
+        tag = store.tag_key
+        store.rotate_master_key(new)
+    with _Store.open(path, new) as store:
+        assert [(c.pseudonym, c.identity.email) for c in store.list_clients()] == before
+        assert store.tag_key == tag
+    try:
+        _Store.open(path, old)
+    except _KeyError:
+        pass
+    else:
+        raise AssertionError("the old key still opens the store")

@@ -38,8 +38,15 @@ def load_key(settings: Settings) -> bytes:
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
     """The store, opened read-write but never created; identities loaded into the redactor."""
-    store = Store.open(settings.store.path, load_key(settings),
-                       key_source=str(settings.store.key_file))
+    try:
+        store = Store.open(settings.store.path, load_key(settings),
+                           key_source=str(settings.store.key_file))
+    except KeyError_ as exc:
+        pending = settings.store.key_file.with_name(settings.store.key_file.name + ".new")
+        if pending.exists():
+            exc.next_step = (f"a key rotation was interrupted after the store took the new key: "
+                             f"it is in {pending}; move it to {settings.store.key_file}")
+        raise
     try:
         logs.REDACTOR.load(privacy.Identities.of(c.identity for c in store.list_clients()))
         yield store

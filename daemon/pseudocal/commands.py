@@ -61,9 +61,10 @@ def register(sub, common) -> None:
     p.add_argument("--dir", type=Path, help="where to keep the demo files (default: a temp dir)")
     p.set_defaults(handler=cmd_demo)
 
-    from . import cmd_selfcare, cmd_service
+    from . import cmd_key, cmd_selfcare, cmd_service
     cmd_service.register(sub, common)
     cmd_selfcare.register(sub, common)
+    cmd_key.register(sub, common)
 
 
 # ---------------------------------------------------------------- init

@@ -26,7 +26,8 @@ from ..models import Client, ClientIdentity, Record
 from ..pseudonyms import check, draw, normalise, tidy
 from . import db
 from . import records as runs_sql
-from .clients import (blind_index, dek_of, open_client, open_pseudonym, seal_client,
+from ..crypto import wrap_key
+from .clients import (aad, blind_index, dek_of, open_client, open_pseudonym, seal_client,
                       seal_pseudonym)
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
 from .records import GOOD_RESULT
@@ -184,6 +185,23 @@ class Store:
         if not gone:
             raise _unknown(client_id)
         db.checkpoint(self._engine, self._path)  # old WAL frames still hold the row
+
+    def rotate_master_key(self, new_master: bytes) -> None:
+        """Re-wrap every client's data key and the store's own keys under `new_master`,
+        in one transaction: the store then opens with the new key only. The sealed
+        fields, pseudonyms and UIDs do not change."""
+        keys = Keys(new_master, self._keys.tag_key, self._keys.index_key)
+        with self._tx(write=True) as conn:
+            for row in conn.execute(select(clients.c.id, clients.c.dek)).all():
+                dek = dek_of(self._keys, row)
+                conn.execute(update(clients).where(clients.c.id == row.id)
+                             .values(dek=wrap_key(new_master, dek, aad("dek", row.id))))
+            for entry in meta_rows(keys):
+                if entry["key"] != "schema_version":
+                    conn.execute(update(meta).where(meta.c.key == entry["key"])
+                                 .values(value=entry["value"]))
+        db.checkpoint(self._engine, self._path)  # no WAL frame keeps the old wrapping
+        self._keys = keys
 
     # ------------------------------------------------------------ records
 
