@@ -283,7 +283,10 @@ def _text(out: dict, zone: str, now: datetime) -> str:
             f"({counts(out['counts'])})" if out["last_sync"] else "no sync recorded yet")
     if out["next_run"]:
         last += f"; next {clock(out['next_run'], zone, now)}"
-    if out["healthy"]:
+    if out["healthy"] and out["failures"]:
+        lines = [f"healthy, retrying after {out['failures']} failed attempt(s): {last}",
+                 f"  last error: {out['last_error']}"]
+    elif out["healthy"]:
         lines = [f"healthy: {last}"]
     else:
         lines = [f"unhealthy: {out['problems'][0]}",
