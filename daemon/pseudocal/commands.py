@@ -143,20 +143,25 @@ def _client_doc(client) -> dict:
 def cmd_client_list(args) -> int:
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
-        clients = store.list_clients()
-    rows = [_client_doc(c) for c in clients]
+        everyone = store.list_clients()
+    rows = [_client_doc(c) for c in everyone]
     lines = [f"{r['pseudonym']:<24} {r['name']}" for r in rows] or ["no clients yet"]
     emit(args, {"clients": rows}, "\n".join(lines))
     return 0
 
 
+def _find(store, pseudonym: str):
+    client = store.find_client(pseudonym)
+    if client is None:
+        raise InputError(f"no client with pseudonym {pseudonym!r}",
+                         next_step="see `pseudocal client list`")
+    return client
+
+
 def cmd_client_show(args) -> int:
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
-        client = store.find_client(args.pseudonym)
-    if client is None:
-        raise InputError(f"no client with pseudonym {args.pseudonym!r}",
-                         next_step="see `pseudocal client list`")
+        client = _find(store, args.pseudonym)
     doc = _client_doc(client)
     emit(args, doc, "\n".join(f"{k:<10} {v}" for k, v in doc.items() if v))
     return 0
@@ -165,10 +170,7 @@ def cmd_client_show(args) -> int:
 def cmd_client_rename(args) -> int:
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
-        client = store.find_client(args.pseudonym)
-        if client is None:
-            raise InputError(f"no client with pseudonym {args.pseudonym!r}",
-                             next_step="see `pseudocal client list`")
+        client = _find(store, args.pseudonym)
         others = [c.identity for c in store.list_clients() if c.id != client.id]
         taken = set(store.pseudonyms())
         new = clients.choose_pseudonym(client.identity, others, taken, args.new)
