@@ -385,14 +385,17 @@ class DrippingServer:
 
 def test_a_server_that_never_finishes_answering_neither_blocks_the_stop_nor_feeds_the_watchdog(
         tmp_path, listener):
+    import contextlib
     import time
     server = DrippingServer()
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(server.close)
         url = f"http://127.0.0.1:{server.port}/practitioner/practice/"
         practice = Practice(tmp_path / "p", url).create(["Jane Example"])
         practice.sessions = [practice.weekly(0)]
         daemon = start(practice, listener, tmp_path, WATCHDOG_USEC="1000000",
                        PSEUDOCAL_STOP_GRACE="3", PSEUDOCAL_SYNC_STUCK_AFTER="2")
+        stack.callback(daemon.close)  # never leave it behind, whatever fails
         assert listener.wait("READY") == "1"
         time.sleep(4)  # the first sync is now stuck in a response that never ends
         pings = len(listener.fields("WATCHDOG"))
@@ -403,8 +406,6 @@ def test_a_server_that_never_finishes_answering_neither_blocks_the_stop_nor_feed
         assert code == 0, daemon.log()
         assert time.monotonic() - began < 10
         assert "request still waiting" in daemon.log()
-    finally:
-        server.close()
 
 
 def test_a_second_daemon_on_the_same_store_exits_5_and_leaves_the_first_alone(

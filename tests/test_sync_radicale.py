@@ -334,3 +334,21 @@ def test_status_after_a_manual_sync_shows_it_and_asks_for_the_daemon(practice, r
     assert doc["result"] == "ok" and doc["counts"]["created"] == 3
     assert any("not running" in p for p in doc["problems"])
     assert "no sync has succeeded yet" not in doc["problems"]
+
+
+def test_a_pseudonym_that_says_what_the_events_are_is_refused(practice, capsys):
+    old = practice.sessions[0].client
+    assert practice.run("client", "rename", old, "Therapy Time") == 9
+    assert "says what the events are about" in capsys.readouterr().err
+    assert f'client = "{old}"' in practice.config.read_text()
+
+
+def test_status_after_a_manual_sync_carries_the_ledger_and_warnings(practice, radicale, capsys):
+    practice.header_extra = '[supervision]\nminimum_per_month = "1.5h"\n'
+    practice.sessions.append(Session(practice.sessions[0].client,
+                                     practice.sessions[0].start.replace("10:00", "10:30"),
+                                     repeat="once"))
+    sync_json(practice, capsys)
+    practice.run("status", "--json")
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["supervision"] and any("overlaps" in w for w in doc["warnings"]), doc

@@ -6,7 +6,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from . import pseudonyms
+from . import privacy, pseudonyms
 from .errors import InputError
 from .models import ClientIdentity
 
@@ -20,6 +20,10 @@ def choose_pseudonym(identity: ClientIdentity, others: list[ClientIdentity],
     if chosen is None:
         return _draw(identity, others, taken)
     pseudonyms.check(chosen, identity.name)
+    if privacy.REVEALING.search(privacy.fold(chosen)):
+        raise InputError("the chosen pseudonym says what the events are about (a word such as "
+                         "therapy, counselling, client or patient)",
+                         next_step="choose another, or leave out --pseudonym to draw one")
     if any(pseudonyms.shares_word(chosen, o.name) for o in others):
         raise InputError("the chosen pseudonym shares a word with another client's name",
                          next_step="choose another, or leave out --pseudonym to draw one")

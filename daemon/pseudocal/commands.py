@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
-from . import app, clients, crypto, engine, health, progress
+from . import advice, app, clients, crypto, engine, health, progress
 from .cli import emit, render_error
 from .errors import AlreadyExists, InputError
 from .models import ClientIdentity
@@ -215,8 +216,10 @@ def cmd_sync(args) -> int:
 
 def _note_for_status(settings, store) -> None:
     runs = store.last_runs(1)
+    found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc))
     try:
-        health.note_manual_sync(settings, runs[0] if runs else None, store.last_good_run())
+        health.note_manual_sync(settings, runs[0] if runs else None, store.last_good_run(),
+                                found.warnings, found.ledger)
     except OSError as exc:
         log.warning("cannot record this sync for `pseudocal status`: %s", exc.strerror)
 

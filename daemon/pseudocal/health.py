@@ -149,8 +149,8 @@ def read_state(path: Path) -> tuple[dict | None, str | None]:
     return (doc, None) if isinstance(doc, dict) else (None, f"{path} is not a daemon record")
 
 
-def note_manual_sync(settings: Settings, last_run: dict | None,
-                     last_good_run: dict | None) -> None:
+def note_manual_sync(settings: Settings, last_run: dict | None, last_good_run: dict | None,
+                     warnings: list | None = None, ledger: list | None = None) -> None:
     """Record a sync run by hand for `status`, unless a running daemon keeps the file."""
     path = state_file(settings)
     doc, _ = read_state(path)
@@ -158,7 +158,8 @@ def note_manual_sync(settings: Settings, last_run: dict | None,
         return  # the daemon copies the store's runs into its record itself
     state = DaemonState(pid=0, config=str(settings.source), daemon="not running",
                         every=settings.sync.every.total_seconds(),
-                        last_run=last_run, last_good_run=last_good_run)
+                        last_run=last_run, last_good_run=last_good_run,
+                        warnings=warnings or [], ledger=ledger or [])
     write_state(path, state)
 
 
@@ -245,7 +246,7 @@ def status_line(doc: dict, zone: str, now: datetime) -> str:
 
 def _last_sync(run: dict, zone: str, now: datetime) -> str:
     when = clock(run.get("finished_at") or run.get("started_at"), zone, now)
-    return f"last sync {when} {run.get('result')}: {counts(run)}"
+    return f"last sync {when} {run.get('result') or 'interrupted'}: {counts(run)}"
 
 
 def report(settings: Settings, now: datetime | None = None,
@@ -279,7 +280,8 @@ def _document(doc: dict, problems: list[str], stale: timedelta, path: Path, aliv
 
 
 def _text(out: dict, zone: str, now: datetime) -> str:
-    last = (f"last sync {clock(out['last_sync'], zone, now, full=True)} {out['result']} "
+    last = (f"last sync {clock(out['last_sync'], zone, now, full=True)} "
+            f"{out['result'] or 'interrupted'} "
             f"({counts(out['counts'])})" if out["last_sync"] else "no sync recorded yet")
     if out["next_run"]:
         last += f"; next {clock(out['next_run'], zone, now)}"

@@ -61,7 +61,8 @@ def _plan_one(uid: str, want: DesiredObject | None, rec: Record | None,
 
 def _remove(uid: str, rec: Record | None, rem: RemoteObject | None, retired: bool) -> list[Action]:
     if rem is not None:
-        reason = "past keep_past or beyond horizon" if retired else "no longer in config"
+        reason = ("not wanted now (past keep_past, beyond the horizon, or a break that no "
+                  "longer fits)" if retired else "no longer in config")
         return [_delete(uid, rem, rec, reason, not retired)]
     if rec is not None:
         return [Action("drop-record", uid, rec.calendar, rec.label, "already gone online",

@@ -108,6 +108,8 @@ def _reminders(settings: Settings, now: datetime) -> list[Entry]:
 def _ledger(settings: Settings, monday: date, now: datetime) -> list[selfcare.MonthLedger]:
     """The supervision ledger of the month(s) this week touches."""
     zone, sup = settings.timezone, settings.supervision
+    if not sup.enabled:
+        return []  # no [supervision] table: no ledger, as in check and status
     months = sorted({monday.replace(day=1), (monday + timedelta(days=6)).replace(day=1)})
     start = _midnight(months[0], zone)
     slots = selfcare.booked(settings, start, _midnight(selfcare.add_months(months[-1], 1), zone))
