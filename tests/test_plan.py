@@ -1,6 +1,7 @@
 """The planner: a pure function, checked by cases and by random histories."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -195,3 +196,18 @@ def test_foreign_objects_never_appear_in_actions(desired, foreign):
     for actions in (plan({}, sim.records, owned), plan(desired, {}, owned)):
         assert not {a.href for a in actions} & foreign_hrefs
         assert {a.uid for a in actions if a.op in ("update", "delete")} <= set(owned)
+
+
+def test_derived_objects_leaving_never_trip_the_valve_but_sessions_do():
+    """A booked month's reminder or a break that no longer fits goes quietly."""
+    sim = Sim()
+    desired = {u: obj(u) for u in ("s1", "r1", "r2", "b1")}
+    sim.sync(desired)
+    for uid, kind in (("r1", "reminder"), ("r2", "reminder"), ("b1", "break")):
+        sim.records[uid] = dataclasses.replace(sim.records[uid], kind=kind)
+    actions = plan({"s1": obj("s1")}, sim.records, sim.remote())
+    assert sorted(a.uid for a in actions if a.op == "delete") == ["b1", "r1", "r2"]
+    assert not any(a.counts_as_removal for a in actions)
+    check_safety(actions, managed=4, desired_count=1, max_share=0.5, allow=False)
+    session_gone = plan({"r1": obj("r1")}, sim.records, sim.remote())
+    assert [a.uid for a in session_gone if a.counts_as_removal] == ["s1"]

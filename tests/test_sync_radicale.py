@@ -352,3 +352,18 @@ def test_status_after_a_manual_sync_carries_the_ledger_and_warnings(practice, ra
     practice.run("status", "--json")
     doc = json.loads(capsys.readouterr().out)
     assert doc["supervision"] and any("overlaps" in w for w in doc["warnings"]), doc
+
+
+def test_a_calendar_whose_name_extends_the_old_one_is_still_a_changed_calendar(
+        practice, radicale, capsys):
+    practice.calendar_url = radicale.make_calendar("practitioner", "practice-old")
+    sync_json(practice, capsys)  # records now at /practitioner/practice-old/...
+    practice.calendar_url = radicale.calendar_url().rstrip("/")  # .../practice, no slash
+    assert practice.run("sync") == 7
+    assert "--accept-calendar-change" in capsys.readouterr().err
+
+
+def test_a_time_zone_that_is_a_folder_or_fixed_offset_is_refused_cleanly(practice, capsys):
+    for zone in ("America", "EST"):
+        assert practice.run("client", "add", "Test Person Epsilon", "--timezone", zone) == 9
+        assert "--timezone" in capsys.readouterr().err

@@ -72,9 +72,5 @@ def emit(args, doc: dict, text: str) -> None:
         print(text)
 
 
-def env() -> dict[str, str]:
-    return dict(os.environ)
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

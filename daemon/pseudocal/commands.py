@@ -6,7 +6,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import advice, app, clients, crypto, engine, health, progress
+from . import advice, app, clients, crypto, engine, health, progress, schedule
 from .cli import emit, render_error
 from .errors import AlreadyExists, InputError
 from .models import ClientIdentity
@@ -125,12 +125,9 @@ def cmd_client_add(args) -> int:
 def _zone(name: str | None) -> str | None:
     if name is None:
         return None
-    from zoneinfo import ZoneInfo
-    try:
-        ZoneInfo(name)
-    except (KeyError, ValueError):
-        raise InputError(f"--timezone {name!r} is not a known IANA time zone",
-                         next_step="write it like Europe/London or America/New_York") from None
+    problem = schedule.zone_problem(name)
+    if problem is not None:
+        raise InputError(f"--timezone: {problem[0]}", next_step=problem[1])
     return name
 
 
@@ -215,13 +212,16 @@ def cmd_sync(args) -> int:
 
 
 def _note_for_status(settings, store) -> None:
-    runs = store.last_runs(1)
-    found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc))
+    """Record the sync for `status`; never in the way of the sync's own result."""
     try:
+        runs = store.last_runs(1)
+        found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc))
         health.note_manual_sync(settings, runs[0] if runs else None, store.last_good_run(),
                                 found.warnings, found.ledger)
     except OSError as exc:
         log.warning("cannot record this sync for `pseudocal status`: %s", exc.strerror)
+    except Exception:  # noqa: BLE001 - a bug here must not hide the sync's outcome
+        log.exception("cannot record this sync for `pseudocal status` (a bug: please report it)")
 
 
 def _plan_text(result: engine.SyncResult) -> str:

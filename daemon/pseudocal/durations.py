@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from .privacy import REVEALING, fold
 from .schedule import zone_problem
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
@@ -44,7 +45,6 @@ _ISO = re.compile(
 _ISO_CALENDAR = re.compile(r"P(?:\d+Y)?(?:\d+M)?(?:\d+[WD])?(?:T.*)?", re.IGNORECASE)
 
 SERVERS = ("radicale", "xandikos", "nextcloud", "generic")
-_REVEALING = re.compile(r"therap|counsel|psych|patient|client", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _WORDS = re.compile(r"(\d+)\s*(min|mins|minutes?|hours?|hrs?|days?|weeks?)", re.IGNORECASE)
 
@@ -239,7 +239,7 @@ def online_text(value: Any, placeholder: bool = False) -> str:
     if wrong or re.search(r"[{}]", _PLACEHOLDER.sub("", found)):
         raise ValueProblem("a stray { or }" if placeholder else "{ and } are not allowed here",
                            "write {pseudonym} exactly" if placeholder else "remove them")
-    if _REVEALING.search(found):
+    if REVEALING.search(fold(found)):
         raise ValueProblem(f'"{found}" would tell the calendar server what the events are',
                            "leave out words like therapy, counselling, client or patient")
     return found

@@ -164,6 +164,12 @@ def _path(href: str) -> str:
     return unquote(urlparse(href).path)
 
 
+def _collection(url: str) -> str:
+    """A calendar URL's path, ending in "/": /cal/work is not a prefix of /cal/work-old/."""
+    path = _path(url)
+    return path if path.endswith("/") else path + "/"
+
+
 def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
                           options: SyncOptions
                           ) -> tuple[dict[str, Record], SafetyRefusal | None]:
@@ -173,7 +179,7 @@ def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
     alone); a dry run plans as if accepted and changes nothing.
     """
     moved = [r for r in records.values()
-             if not _path(r.href).startswith(_path(settings.calendar_for(r.calendar).url))]
+             if not _path(r.href).startswith(_collection(settings.calendar_for(r.calendar).url))]
     if not moved:
         return records, None
     refusal = None

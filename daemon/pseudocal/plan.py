@@ -24,6 +24,7 @@ from __future__ import annotations
 from .errors import SafetyRefusal
 from .models import Action, DesiredObject, Record, RemoteObject
 
+DERIVED_KINDS = frozenset({"break", "reminder"})
 SMALL_CHANGE = 2  # removing this many managed events never trips the safety valve
 
 
@@ -63,11 +64,19 @@ def _remove(uid: str, rec: Record | None, rem: RemoteObject | None, retired: boo
     if rem is not None:
         reason = ("not wanted now (past keep_past, beyond the horizon, or a break that no "
                   "longer fits)" if retired else "no longer in config")
-        return [_delete(uid, rem, rec, reason, not retired)]
+        return [_delete(uid, rem, rec, reason, not retired and _precious(rec))]
     if rec is not None:
         return [Action("drop-record", uid, rec.calendar, rec.label, "already gone online",
                        href=rec.href, counts_as_removal=False)]
     return []
+
+
+def _precious(rec: Record | None) -> bool:
+    """Whether losing this object is what the safety valve guards against: a session or
+    supervision, or one of ours we have no record of. Breaks and reminders are derived
+    from those and come and go with them (a booked month's reminder, a break no longer
+    fitting, a one-off break passing keep_past)."""
+    return rec is None or rec.kind not in DERIVED_KINDS
 
 
 def _create(want: DesiredObject, reason: str) -> Action:
