@@ -91,20 +91,19 @@ def _check_objects(settings, store, items: list[dict], offline: bool) -> int:
     except PrivacyViolation as exc:
         return _fail(items, exc, "privacy")
     items.append(_item("ok", "privacy", f"{len(want.objects)} objects pass the allow-list"))
-    return 0 if offline else _check_server(settings, store, items)
+    return 0 if offline else _check_server(settings, store, want, items)
 
 
-def _check_server(settings, store, items: list[dict]) -> int:
+def _check_server(settings, store, want, items: list[dict]) -> int:
+    """The next sync as a dry run (one listing per calendar): reachability and the plan."""
     try:
         with app.open_remotes(settings, timeout=10) as remotes:
-            for name, remote in remotes.items():
-                count = len(remote.list())
-                url = settings.calendar_for(name).url
-                items.append(_item("ok", "server", f"{name}: {url} answers ({count} objects)"))
-            result = engine.sync(settings, store, remotes,
+            result = engine.sync(settings, store, remotes, want=want,
                                  options=engine.SyncOptions(dry_run=True))
     except PseudocalError as exc:
         return _fail(items, exc, "server")
+    urls = ", ".join(settings.calendar_for(name).url for name in app.calendar_names(settings))
+    items.append(_item("ok", "server", f"{urls} answer ({result.managed} events of ours)"))
     items.append(_item("ok", "plan", result.summary().replace("plan: ", "next sync: ")))
     if result.refusal is not None:
         return _fail(items, result.refusal, "plan")

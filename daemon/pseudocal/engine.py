@@ -81,12 +81,14 @@ class SyncOptions:
 
 def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
          now: datetime | None = None, options: SyncOptions = SyncOptions(),
-         progress: Progress | None = None) -> SyncResult:
+         progress: Progress | None = None, clients: list | None = None,
+         want: desired_mod.Desired | None = None) -> SyncResult:
     """Reconcile the calendar(s) with the config once. Raises on refusal or outage.
 
     A dry run never raises SafetyRefusal: it returns the plan with `refusal` set.
+    `clients` (decrypted already) and `want` (built already) save doing it again.
     """
-    want = wanted_objects(settings, store, now or datetime.now(timezone.utc))
+    want = want or wanted_objects(settings, store, now or datetime.now(timezone.utc), clients)
     remote = _prefetch(settings, remotes, store.tag_key)
     records, refusal = _check_calendar_moves(settings, store, store.records(), options)
     actions = plan_mod.plan(want.objects, records, remote, want.retired)
@@ -108,9 +110,10 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
     return result
 
 
-def wanted_objects(settings: Settings, store, now: datetime) -> desired_mod.Desired:
+def wanted_objects(settings: Settings, store, now: datetime,
+                   clients: list | None = None) -> desired_mod.Desired:
     """The objects the config wants online now, each through the privacy allow-list."""
-    clients = store.list_clients()
+    clients = store.list_clients() if clients is None else clients
     check_config_clients(settings, clients)
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
     by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
@@ -130,9 +133,10 @@ def check_config_clients(settings: Settings, clients) -> None:
 
 def config_client_problems(settings: Settings, clients) -> list[Problem]:
     """Sessions naming no known pseudonym; a real name there is called out, never echoed."""
-    ids = privacy.Identities.of(c.identity for c in clients)
+    found = check_pseudonyms(settings, {c.pseudonym for c in clients})
+    ids = privacy.Identities.of(c.identity for c in clients) if found else None
     problems = []
-    for problem in check_pseudonyms(settings, {c.pseudonym for c in clients}):
+    for problem in found:
         index = int(problem.path.split("[", 1)[1].split("]", 1)[0])
         rule = next(r for r in settings.sessions if r.index == index)
         value = privacy.fold(rule.client)

@@ -258,10 +258,10 @@ class Daemon:
 
     def _sync_once(self, settings: Settings) -> None:
         try:
-            self._refresh_redactor()
+            clients = self._refresh_redactor()
             with app.open_remotes(settings, timeout=REQUEST_TIMEOUT) as remotes:
                 guarded = {name: _StopAware(r, self.stopping) for name, r in remotes.items()}
-                result = engine.recorded_sync(settings, self.store, guarded)
+                result = engine.recorded_sync(settings, self.store, guarded, clients=clients)
         except StopRequested as exc:
             self._stopped(exc)
         except (KeyError_, IntegrityError) as exc:
@@ -276,10 +276,12 @@ class Daemon:
         else:
             self._succeeded(result)
 
-    def _refresh_redactor(self) -> None:
-        """Clients added while the daemon runs are redacted from logs too."""
-        identities = (c.identity for c in self.store.list_clients())
-        logs.REDACTOR.load(privacy.Identities.of(identities))
+    def _refresh_redactor(self) -> list:
+        """Clients added while the daemon runs are redacted from logs too; returns the
+        clients (decrypted once per sync)."""
+        clients = self.store.list_clients()
+        logs.REDACTOR.load(privacy.Identities.of(c.identity for c in clients))
+        return clients
 
     # ------------------------------------------------------------ outcomes
 
