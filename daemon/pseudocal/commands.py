@@ -225,8 +225,7 @@ def _note_for_status(settings, store) -> None:
 
 
 def _plan_text(result: engine.SyncResult) -> str:
-    ordered = sorted(result.actions, key=lambda a: (a.op, a.calendar, a.label))
-    lines = [f"{a.op:<12} {a.label}  ({a.reason})" for a in ordered]
+    lines = [f"{a.op:<12} {a.label}  ({a.reason})" for a in result.ordered_actions()]
     return "\n".join(lines + [result.summary()]) if lines else "nothing to do"
 
 

@@ -68,8 +68,11 @@ class SyncResult:
                 "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
                 "refused": self.refusal.message if self.refusal else None,
                 "plan": [{"op": a.op, "event": a.label, "calendar": a.calendar, "why": a.reason}
-                         for a in sorted(self.actions, key=lambda a: (a.op, a.calendar,
-                                                                      a.label))]}
+                         for a in self.ordered_actions()]}
+
+    def ordered_actions(self) -> list[Action]:
+        """The plan as people read it: by operation, calendar and event."""
+        return sorted(self.actions, key=lambda a: (a.op, a.calendar, a.label))
 
 
 @dataclass(frozen=True)
