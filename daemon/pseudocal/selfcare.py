@@ -182,8 +182,13 @@ def ledger_for(settings: Settings, now: datetime) -> list[MonthLedger]:
     first = add_months(_month(_local(now, zone).date()), -LEDGER_PAST_MONTHS)
     last = _month(_local(now + settings.sync.horizon, zone).date())
     months = [add_months(first, i) for i in range(_months_between(first, last) + 1)]
-    slots = booked(settings, _midnight(first, zone), _midnight(add_months(last, 1), zone))
-    sup = settings.supervision
+    return ledger_of(settings, months, now)
+
+
+def ledger_of(settings: Settings, months: list[date], now: datetime) -> list[MonthLedger]:
+    """The ledger of consecutive `months` (first days, practitioner's zone)."""
+    zone, sup = settings.timezone, settings.supervision
+    slots = booked(settings, midnight(months[0], zone), midnight(add_months(months[-1], 1), zone))
     return ledger([s.occ for s in slots if s.kind == "session"],
                   [s.occ for s in slots if s.kind == "supervision"], months,
                   sup.minimum_per_month, sup.ratio, zone=zone, now=now)
@@ -228,7 +233,7 @@ def schedule_warnings(settings: Settings, pseudonyms: Mapping[str, str] | None =
     """Every warning from the start of this week to the horizon (never a refusal)."""
     now = now or datetime.now(UTC)
     today = _local(now, settings.timezone).date()
-    start = _midnight(today - timedelta(days=today.weekday()), settings.timezone)
+    start = midnight(today - timedelta(days=today.weekday()), settings.timezone)
     return warnings_between(settings, pseudonyms, start, now + settings.sync.horizon)
 
 
@@ -365,7 +370,7 @@ def _months_between(first: date, last: date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
 
-def _midnight(day: date, zone: str) -> datetime:
+def midnight(day: date, zone: str) -> datetime:
     return schedule.localize(datetime.combine(day, time.min), zone)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import schedule, selfcare
+from . import selfcare
 from .desired import REMINDER_LENGTH
 from .durations import format_hours
 from .models import Occurrence, Settings
@@ -58,7 +58,8 @@ def build_week(settings: Settings, day: date, now: datetime,
     """The week (Monday to Sunday) holding `day`; `names` maps pseudonyms to real names."""
     zone = settings.timezone
     monday = day - timedelta(days=day.weekday())
-    start, end = _midnight(monday, zone), _midnight(monday + timedelta(days=7), zone)
+    start = selfcare.midnight(monday, zone)
+    end = selfcare.midnight(monday + timedelta(days=7), zone)
     slots = selfcare.booked(settings, start - _SLACK, end + _SLACK)
     entries = [*(_slot_entry(s, settings, names) for s in slots), *_breaks(settings, slots),
                *_reminders(settings, now)]
@@ -107,16 +108,10 @@ def _reminders(settings: Settings, now: datetime) -> list[Entry]:
 
 def _ledger(settings: Settings, monday: date, now: datetime) -> list[selfcare.MonthLedger]:
     """The supervision ledger of the month(s) this week touches."""
-    zone, sup = settings.timezone, settings.supervision
-    if not sup.enabled:
+    if not settings.supervision.enabled:
         return []  # no [supervision] table: no ledger, as in check and status
     months = sorted({monday.replace(day=1), (monday + timedelta(days=6)).replace(day=1)})
-    start = _midnight(months[0], zone)
-    slots = selfcare.booked(settings, start, _midnight(selfcare.add_months(months[-1], 1), zone))
-    inside = [s for s in slots if s.occ.start >= start]
-    return selfcare.ledger([s.occ for s in inside if s.kind == "session"],
-                           [s.occ for s in inside if s.kind == "supervision"], months,
-                           sup.minimum_per_month, sup.ratio, zone=zone, now=now)
+    return selfcare.ledger_of(settings, months, now)
 
 
 # ---------------------------------------------------------------- output
@@ -174,7 +169,3 @@ def _month_text(m: selfcare.MonthLedger) -> str:
 def _local(occ: Occurrence, zone: str) -> tuple[datetime, datetime]:
     tz = ZoneInfo(zone)
     return occ.start.astimezone(tz), occ.end.astimezone(tz)
-
-
-def _midnight(day: date, zone: str) -> datetime:
-    return schedule.localize(datetime.combine(day, time.min), zone)
