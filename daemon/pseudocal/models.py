@@ -147,10 +147,12 @@ class ClientIdentity:
     timezone: str | None = None
     country: str | None = None
     notes: str | None = None
+    contact: str | None = None  # the route to reach the client if the link drops
+    phone_e164: str | None = None  # `phone` parsed (phones.to_e164), compared as a number
 
     def terms(self) -> list[str]:
         """Every identifying string, for leak checks."""
-        return [t for t in (self.name, self.email, self.phone, self.notes) if t]
+        return [t for t in (self.name, self.email, self.phone, self.notes, self.contact) if t]
 
     def __repr__(self) -> str:  # never print an identity by accident
         return "ClientIdentity(<redacted>)"

@@ -15,12 +15,14 @@ Each method is one short transaction.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
 
+from .. import phones
 from ..errors import InputError
 from ..models import Client, ClientIdentity, Record
 from ..pseudonyms import check, draw, normalise, tidy
@@ -31,7 +33,7 @@ from .clients import (aad, blind_index, dek_of, open_client, open_pseudonym, sea
                       seal_pseudonym)
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
 from .records import GOOD_RESULT
-from .schema import SCHEMA_VERSION, clients, meta, metadata
+from .schema import SCHEMA_VERSION, UPGRADES, clients, meta, metadata
 
 __all__ = ["Store", "GOOD_RESULT", "SCHEMA_VERSION"]
 
@@ -105,8 +107,9 @@ class Store:
     # ------------------------------------------------------------ clients
 
     def add_client(self, identity: ClientIdentity, pseudonym: str | None = None) -> Client:
-        """Store a new client under a chosen or drawn pseudonym."""
+        """Store a new client under a chosen or drawn pseudonym (its phone parsed too)."""
         _check_identity(identity)
+        identity = with_parsed_phone(identity)
         if pseudonym is not None:
             check(pseudonym, identity.name)
             return self._insert(identity, tidy(pseudonym))
@@ -252,8 +255,16 @@ def _validate(path: Path, master_key: bytes, key_source: str) -> Keys:
     tables, stored = db.inspect(path)
     if not {"meta", "clients", "records", "sync_runs"} <= tables:
         raise db.not_a_store(path)
-    check_version(stored, path)
-    return read_keys(stored, master_key, path, key_source)
+    version = check_version(stored, path)
+    keys = read_keys(stored, master_key, path, key_source)
+    if version != SCHEMA_VERSION:  # only after the key is proven: never write to a stranger's
+        db.upgrade(path, UPGRADES[version], SCHEMA_VERSION)
+    return keys
+
+
+def with_parsed_phone(identity: ClientIdentity) -> ClientIdentity:
+    """`identity` with `phone_e164` set from its phone (and country), for number matching."""
+    return replace(identity, phone_e164=phones.to_e164(identity.phone, identity.country))
 
 
 def _check_identity(identity: ClientIdentity) -> None:

@@ -18,7 +18,7 @@ from ..errors import IntegrityError
 from ..models import Client, ClientIdentity
 from ..pseudonyms import normalise
 from .keyring import Keys
-from .schema import IDENTITY_COLUMNS
+from .schema import ADDED_COLUMNS, IDENTITY_COLUMNS
 
 PAD = 32
 _PRESENT, _ABSENT, _END = b"\x01", b"\x00", b"\x80"
@@ -69,6 +69,8 @@ def _seal_field(dek: bytes, column: str, client_id: str, value: str | None) -> b
 
 
 def _open_field(dek: bytes, row: Any, column: str) -> str | None:
+    if column in ADDED_COLUMNS and getattr(row, column) is None:
+        return None  # a row written before the column existed
     try:
         return decode_field(open_sealed(dek, getattr(row, column), aad(column, row.id)))
     except (InvalidTag, ValueError):

@@ -266,3 +266,29 @@ def backup(engine: Engine, path: Path, dest: Path) -> None:
         raise translate(exc, path) from exc
     finally:
         raw.close()
+
+
+def upgrade(path: Path, columns: tuple[str, ...], version: int) -> None:
+    """Add nullable `clients` columns and set the schema version, in one transaction.
+
+    Additive only: every existing byte stays as it was, and an interrupted upgrade
+    leaves the old version (SQLite rolls the transaction back)."""
+    try:
+        conn = sqlite3.connect(_uri(path), uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("BEGIN IMMEDIATE")
+        present = {row[1] for row in conn.execute("PRAGMA table_info(clients)")}
+        for column in columns:
+            if column not in present:
+                conn.execute(f"ALTER TABLE clients ADD COLUMN {column} BLOB")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                     (str(version).encode("ascii"),))
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        conn.rollback()
+        raise translate(exc, path) from exc
+    finally:
+        conn.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..crypto import InvalidTag, derive_key, generate_key, open_sealed, seal, unwrap_key, wrap_key
 from ..errors import IntegrityError, KeyError_, StoreError
 from .db import damaged
-from .schema import SCHEMA_VERSION
+from .schema import SCHEMA_VERSION, UPGRADES
 
 KEY_CHECK = b"pseudocal key check v1"
 KEY_CHECK_AAD = b"meta:key_check"
@@ -44,18 +44,21 @@ def meta_rows(keys: Keys) -> list[dict]:
     return [{"key": key, "value": value} for key, value in values.items()]
 
 
-def check_version(meta: dict[str, bytes], path: Path) -> None:
+def check_version(meta: dict[str, bytes], path: Path) -> int:
+    """The store's schema version: this one, or an older one `UPGRADES` knows how to
+    extend in place; StoreError for any other."""
     raw = meta.get("schema_version")
     try:
         version = int(bytes(raw).decode("ascii"))
     except (TypeError, ValueError, UnicodeDecodeError):
         raise damaged(path) from None
-    if version != SCHEMA_VERSION:
+    if version != SCHEMA_VERSION and version not in UPGRADES:
         raise StoreError(
             f"the store {path} has schema version {version}; this pseudocal "
             f"understands version {SCHEMA_VERSION}", where=str(path),
             next_step="run the pseudocal version that wrote it, or restore a backup "
                       "made by this version; pseudocal will not convert it blindly")
+    return version
 
 
 def read_keys(meta: dict[str, bytes], master: bytes, path: Path, key_source: str) -> Keys:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy import (Column, Integer, LargeBinary, MetaData, Table, Text)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Versions this code upgrades in place (additive changes only): version -> what it lacks.
+# 1 -> 2: the contact route and the parsed phone number (nullable: absent in old rows).
+UPGRADES = {1: ("contact_ct", "phone_e164_ct")}
 
 metadata = MetaData()
 
@@ -29,7 +32,10 @@ IDENTITY_COLUMNS: dict[str, str] = {
     "timezone": "timezone_ct",
     "country": "country_ct",
     "notes": "notes_ct",
+    "contact": "contact_ct",
+    "phone_e164": "phone_e164_ct",
 }
+ADDED_COLUMNS = frozenset(c for added in UPGRADES.values() for c in added)
 
 clients = Table(
     "clients", metadata,

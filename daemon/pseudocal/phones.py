@@ -1,0 +1,66 @@
+"""Phone numbers compared as numbers, not as strings.
+
+A client's phone is parsed once, when it is entered, with `phonenumbers` (the Python port
+of Google's libphonenumber, which knows every country's national and international
+forms); the store keeps the E.164 form (`+447700900123`) beside the text as typed.
+Numbers written with a leading `+` or `00` parse anywhere; a national number
+(`07700 900123`) is read in the client's country when `country` is an ISO 3166 code
+that phonenumbers knows (`GB`, `US`, `DE`...), else as a UK number (`DEFAULT_REGION`).
+
+`national_digits` is what leak checks look for: the national significant number
+(`7700900123`), which every way of writing the number contains once its separators are
+dropped -- `07700 900123`, `+44 (0)7700-900-123`, `0044 7700 900123`.
+"""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+DEFAULT_REGION = "GB"
+MIN_DIGITS = 6  # shorter digit strings are not treated as phone numbers
+_SEPARATORS = re.compile(r"(?<=\d)[\s\-./()\u00a0]{0,3}(?=[\d(])")
+
+
+def region(country: str | None) -> str:
+    code = (country or "").strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else DEFAULT_REGION
+
+
+def to_e164(phone: str | None, country: str | None = None) -> str | None:
+    """The E.164 form of `phone`, or None when it is not a possible phone number."""
+    if not phone or len(re.sub(r"\D", "", phone)) < MIN_DIGITS:
+        return None
+    try:
+        number = phonenumbers.parse(phone, region(country))
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(phone: str | None, e164: str | None = None,
+                    country: str | None = None) -> str | None:
+    """The digits any written form of the number contains (its national significant
+    number); for a number phonenumbers cannot read, its own digits without leading zeros."""
+    e164 = e164 or to_e164(phone, country)
+    if e164:
+        number = phonenumbers.parse(e164, None)
+        return phonenumbers.national_significant_number(number)
+    digits = re.sub(r"\D", "", phone or "").lstrip("0")
+    return digits if len(digits) >= MIN_DIGITS else None
+
+
+def digit_runs(text: str) -> list[str]:
+    """The digit sequences of `text`, joined across the separators phone numbers are
+    written with (spaces, - . / and brackets): "+44 (0)7700-900 123" -> ["4407700900123"]."""
+    joined = _SEPARATORS.sub("", text)
+    return re.findall(r"\d+", joined)
+
+
+def contains_number(text: str, numbers: frozenset[str]) -> bool:
+    """True when any of `numbers` (national digits) is written in `text`."""
+    if not numbers:
+        return False
+    return any(n in run for run in digit_runs(text) for n in numbers)
