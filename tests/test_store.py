@@ -10,7 +10,7 @@ import pytest
 from pseudocal import crypto
 from pseudocal.errors import AlreadyExists, InputError, IntegrityError, KeyError_, StoreError
 from pseudocal.models import ClientIdentity, Record
-from pseudocal.store import SCHEMA_VERSION, Store
+from pseudocal.store import SCHEMA_VERSION, Store, with_parsed_phone
 
 KEY = bytes(range(32))
 WRONG = bytes(range(1, 33))
@@ -63,7 +63,8 @@ def filled(db_path: Path) -> Path:
 
 def test_create_open_round_trip_with_30_clients(db_path):
     with Store.create(db_path, KEY) as store:
-        added = {store.add_client(identity(i)).id: identity(i) for i in range(30)}
+        added = {store.add_client(identity(i)).id: with_parsed_phone(identity(i))
+                 for i in range(30)}
         tag_key = store.tag_key
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
@@ -282,7 +283,7 @@ def test_find_client_ignores_case_and_spaces(db_path):
         added = store.add_client(identity(3), "  Tidal   Heron ")
         assert added.pseudonym == "Tidal Heron"
         assert store.find_client("tidal HERON").id == added.id
-        assert store.find_client(" Tidal  Heron ").identity == identity(3)
+        assert store.find_client(" Tidal  Heron ").identity == with_parsed_phone(identity(3))
         assert store.find_client("Tidal Egret") is None and store.find_client("") is None
 
 
@@ -396,3 +397,33 @@ def test_master_key_rotation_keeps_clients_and_uids_and_retires_the_old_key(tmp_
         pass
     else:
         raise AssertionError("the old key still opens the store")
+
+
+def test_a_version_1_store_gains_the_new_columns_once_its_key_is_proven(tmp_path):
+    """A store written by schema 1 (no contact route, no parsed phone) opens, keeps its
+    clients, and is version 2 afterwards; with a wrong key it is left as it was."""
+    path = tmp_path / "old.db"
+    with Store.create(path, KEY) as store:
+        client = store.add_client(ClientIdentity(name="Odile Quenneville", phone="07700 900461"))
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE clients DROP COLUMN contact_ct")
+    conn.execute("ALTER TABLE clients DROP COLUMN phone_e164_ct")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (b"1",))
+    conn.commit()
+    conn.close()
+    with pytest.raises(KeyError_):
+        Store.open(path, WRONG)
+    assert _version(path) == b"1"
+    with Store.open(path, KEY) as store:
+        (found,) = store.list_clients()
+    assert found.id == client.id and found.identity.name == "Odile Quenneville"
+    assert found.identity.contact is None and found.identity.phone_e164 is None
+    assert _version(path) == str(SCHEMA_VERSION).encode()
+
+
+def _version(path: Path) -> bytes:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    finally:
+        conn.close()
