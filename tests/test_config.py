@@ -438,7 +438,7 @@ def test_check_pseudonyms(tmp_path):
     settings = load(tmp_path, text)
     found = check_pseudonyms(settings, {"Amber Falcon", "Quiet Heron"})
     assert [p.render("c") for p in found] == [
-        'c: sessions[1].client: no client with pseudonym "Amber Falcn"; '
+        'c: sessions[1].client: no client has this pseudonym; '
         'did you mean "Amber Falcon"? run pseudocal client list']
     assert [p.path for p in check_pseudonyms(settings, set())] == [
         "sessions[0].client", "sessions[1].client", "sessions[2].client"]

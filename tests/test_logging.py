@@ -44,10 +44,11 @@ def captured(monkeypatch):
         logs.setup(stream=stream)
         return stream
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logs.REDACTOR.pattern)
+    saved = (root.handlers[:], root.level, logs.REDACTOR.strict, logs.REDACTOR.loose)
     logs.REDACTOR.load(Identities.of([JANE]))
     yield setup
-    root.handlers[:], root.level, logs.REDACTOR.pattern = saved[0], saved[1], saved[2]
+    root.handlers[:], root.level = saved[0], saved[1]
+    logs.REDACTOR.strict, logs.REDACTOR.loose = saved[2], saved[3]
 
 
 # ---------------------------------------------------------------- the redaction filter
@@ -185,10 +186,35 @@ def test_the_redactor_catches_reordered_names_parts_and_reformatted_phones():
         "Zelda Quimby", email="z.quimby@example.org", phone="+44 7700 900123")]))
     body = ("<html>Quimby, Zelda <Z.Quimby@Example.org> tel +447700900123 or 07700 900123; "
             "Zelda  Quimby; Ms QUIMBY; (07700) 900-123</html>")
-    out = redactor.scrub(body)
+    out = redactor.scrub_data(body)  # a server's reply is data: every name part goes
     for leak in ("quimby", "zelda", "7700", "900123", "900-123"):
         assert leak not in out.casefold(), out
     assert out.count("[redacted]") >= 7 and "<html>" in out
+
+
+def test_pseudocals_own_words_survive_a_client_whose_name_is_a_common_word():
+    """Only data loses name parts; pseudocal's own message keeps "will" for a client
+    called Will May, and loses the whole name, the address and the number only."""
+    from pseudocal import privacy
+    redactor = logs.Redactor()
+    redactor.load(privacy.Identities.of([ClientIdentity(
+        "Will May", email="will.may@example.org", phone="+44 7700 900456")]))
+    own = "the next sync will try again in May"
+    assert redactor.scrub(own) == own
+    assert redactor.scrub_data(own) == "the next sync [redacted] try again in [redacted]"
+    assert redactor.scrub("no client Will May; mail will.may@example.org, 07700 900456") == (
+        "no client [redacted]; mail [redacted], [redacted]")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(redactor)
+    log = logging.getLogger("pseudocal.test.own")
+    log.addHandler(handler)
+    try:
+        log.warning("the next sync will try again (%s)", "server said: Will is away")
+    finally:
+        log.removeHandler(handler)
+    assert stream.getvalue().strip() == (
+        "the next sync will try again (server said: [redacted] is away)")
 
 
 def test_every_line_of_a_journald_record_keeps_its_priority(monkeypatch):

@@ -314,7 +314,7 @@ def test_supervision_and_reminders_are_self_care_objects(tmp_path):
     assert later["DTSTART"].dt == datetime(2027, 2, 1, 9, 0, tzinfo=LONDON)
     ids = privacy.Identities.of({"id0": ClientIdentity("Test Person Alpha")})
     for obj in want.objects.values():
-        privacy.check(obj.ical, ids, KEY, obj.label, obj.client_id)
+        privacy.check(obj.ical, ids, KEY, obj.label, obj.own)
 
 
 def test_rescheduled_supervision_keeps_its_uid(tmp_path):

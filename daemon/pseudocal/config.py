@@ -57,7 +57,7 @@ _CALENDAR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _WHEN = ("start", "duration", "repeat", "until", "count", "timezone", "skip")
 _KEYS = ("timezone", "calendar", "calendars", "store", "sync", "events", "sessions", "breaks",
          "preparation", "supervision", "workload")
-_CALENDAR_KEYS = ("url", "username", "password_file", "server")
+_CALENDAR_KEYS = ("url", "username", "password_file", "server", "ca_file")
 _EXAMPLES = {"timezone": '"Europe/London"', "client": '"Amber Falcon"', "duration": '"50m"',
              "url": '"https://cloud.example.org/dav/calendars/alex/practice/"',
              "start": "2026-12-01T10:00:00"}
@@ -131,13 +131,35 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> m.Setting
     return settings
 
 
+def online_texts(settings: m.Settings) -> list[tuple[str, str]]:
+    """Every config-authored text that goes to the calendar, as (key path, text).
+
+    Found from the schema: any key read with `durations.online_text` (a future text key
+    is included by being read that way). A text equal to pseudocal's built-in default is
+    its own phrase, not the practitioner's, and is left out (`privacy.OWN_PHRASES`).
+    """
+    found = []
+    for section, (kind, readers) in _SECTIONS.items():
+        values, defaults = getattr(settings, section), kind()
+        for key, read in readers.items():
+            if getattr(read, "func", read) is not v.online_text:
+                continue
+            text = getattr(values, key)
+            if isinstance(text, str) and text != getattr(defaults, key):
+                found.append((f"{section}.{key}", text))
+    return found
+
+
 def pseudonym_key(name: str) -> str:
     """How pseudonyms compare: case- and space-insensitive (the store's own comparison form)."""
     return pseudonyms.normalise(name)
 
 
 def check_pseudonyms(settings: m.Settings, known: set[str]) -> list[Problem]:
-    """A problem for each session naming a pseudonym the store does not know."""
+    """A problem for each session naming a pseudonym the store does not know.
+
+    The unknown value is never repeated (it may be a real name typed by mistake); a
+    close known pseudonym is suggested."""
     by_key = {pseudonym_key(p): p for p in known}
     problems = []
     for rule in settings.sessions:
@@ -147,7 +169,7 @@ def check_pseudonyms(settings: m.Settings, known: set[str]) -> list[Problem]:
         close = difflib.get_close_matches(wanted, list(by_key), n=1)
         hint = f'did you mean "{by_key[close[0]]}"? ' if close else ""
         problems.append(Problem(f"sessions[{rule.index}].client",
-                                f'no client with pseudonym "{rule.client}"',
+                                "no client has this pseudonym",
                                 hint + "run pseudocal client list"))
     return problems
 
@@ -306,12 +328,15 @@ class _Reader:
         same = bool(url and main and _same_origin(url, main.url))
         server = t.get("server", v.server, main.server if same else None)
         username, password = t.get("username", v.text), t.get("password_file", v.text)
+        ca_text = t.get("ca_file", v.text)  # absolute, or in the state directory
+        ca_file = (_resolve(ca_text, self.state, self.env) if ca_text else
+                   main.ca_file if same else None)
         if password and not username:
             t.add("password_file", "a password_file needs a username", 'add username = "..."')
         if same and username is None and password is None:
-            return m.CalendarSettings(url, main.username, main.password_file, server)
+            return m.CalendarSettings(url, main.username, main.password_file, server, ca_file)
         secret = _resolve(password, self.credentials, self.env) if password else None
-        return m.CalendarSettings(url, username, secret, server) if url else None
+        return m.CalendarSettings(url, username, secret, server, ca_file) if url else None
 
     def calendars(self, t: _Table | None, main: _Calendar | None) -> dict[str, _Calendar]:
         found = {}

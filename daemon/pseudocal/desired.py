@@ -95,10 +95,12 @@ def build(settings: Settings, clients: dict[str, tuple[str, str]], tag_key: byte
 
 
 def to_object(spec: EventSpec, kind: str, calendar: str, label: str, now: datetime,
-              client_id: str | None = None) -> DesiredObject:
+              client_id: str | None = None, own: tuple[str, ...] = ()) -> DesiredObject:
+    """`own`: the spans of its texts pseudocal generated (see privacy's module text)."""
     ical = render(spec, now=now)
     return DesiredObject(key=spec.uid, uid=spec.uid, calendar=calendar, kind=kind, ical=ical,
-                         content_hash=content_hash(ical), label=label, client_id=client_id)
+                         content_hash=content_hash(ical), label=label, client_id=client_id,
+                         own=own)
 
 
 def wanted(rec: Recurrence, settings: Settings, now: datetime) -> Recurrence | None:
@@ -157,11 +159,12 @@ class _Out:
     desired: Desired
 
     def add(self, key: str, kind: str, when: Recurrence, label: str, summary: str,
-            alarms: tuple[tuple[timedelta, str], ...] = (), busy: bool = False) -> None:
+            alarms: tuple[tuple[timedelta, str], ...] = (), busy: bool = False,
+            own: tuple[str, ...] = ()) -> None:
         calendar = SELFCARE if SELFCARE in self.settings.calendars else "main"
         spec = EventSpec(uid=make_uid(self.tag_key, key), summary=summary, when=when,
                          alarms=alarms, busy=busy)
-        self.desired.add(to_object(spec, kind, calendar, label, self.now))
+        self.desired.add(to_object(spec, kind, calendar, label, self.now, own=own))
 
     def retire(self, key: str) -> None:
         """Not wanted now: its removal is expiry, not a loss the safety valve counts."""
@@ -187,11 +190,11 @@ def _supervision(out: _Out) -> None:
 def _reminders(out: _Out) -> None:
     sup, zone = out.settings.supervision, out.settings.timezone
     for month, ring in selfcare.reminders(out.settings, out.now):
-        text = (f"{sup.reminder}: {format_hours(month.supervision)} booked for "
-                f"{month.month:%B %Y}, {format_hours(month.required)} needed")
+        generated = (f": {format_hours(month.supervision)} booked for "
+                     f"{month.month:%B %Y}, {format_hours(month.required)} needed")
         out.add(f"book-supervision:{month.month:%Y-%m}", "reminder",
                 one_off(ring, REMINDER_LENGTH, zone), f"{sup.reminder} {month.month:%Y-%m}",
-                sup.reminder, ((timedelta(0), text),))
+                sup.reminder, ((timedelta(0), sup.reminder + generated),), own=(generated,))
     this_month = out.now.astimezone(ZoneInfo(zone)).date().replace(day=1)
     for back in range(1, selfcare.LEDGER_PAST_MONTHS + 1):
         out.retire(f"book-supervision:{selfcare.add_months(this_month, -back):%Y-%m}")

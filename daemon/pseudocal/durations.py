@@ -71,11 +71,11 @@ def parse_duration(text: str) -> timedelta:
     sign, body = _split_sign(body)
     parts = _match_parts(body)
     if parts is None:
-        raise DurationError(f'"{text}" is not a duration', _hint_for(body))
+        raise DurationError('this is not a duration', _hint_for(body))
     try:
         value = timedelta(**{unit: _number(part) for unit, part in parts if part})
     except OverflowError:
-        raise DurationError(f'"{text}" is too long', f"write at most {timedelta.max.days}d")
+        raise DurationError('this duration is too long', f"write at most {timedelta.max.days}d")
     return -value if sign == "-" else value
 
 
@@ -90,7 +90,7 @@ def duration_value(value: object, *, zero: bool = False) -> timedelta:
     amount = parse_duration(value)
     if amount < timedelta(0) or (amount == timedelta(0) and not zero):
         size = "zero" if amount == timedelta(0) else "negative"
-        raise DurationError(f'"{value}" is {size}', "write a positive duration such as 10m")
+        raise DurationError(f'this duration is {size}', "write a positive duration such as 10m")
     return amount
 
 
@@ -150,9 +150,10 @@ def _hint_for(body: str) -> str:
 
 
 def show(value: Any) -> str:
-    """A config value as the config wrote it, for messages."""
+    """A config value for messages: never a text as written (it may hold a name typed by
+    mistake, and a config error is printed before the store is open to check it)."""
     if isinstance(value, str):
-        return f'"{value}"'
+        return "this text"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (date, datetime)):
@@ -240,7 +241,7 @@ def online_text(value: Any, placeholder: bool = False) -> str:
         raise ValueProblem("a stray { or }" if placeholder else "{ and } are not allowed here",
                            "write {pseudonym} exactly" if placeholder else "remove them")
     if REVEALING.search(fold(found)):
-        raise ValueProblem(f'"{found}" would tell the calendar server what the events are',
+        raise ValueProblem('this text would tell the calendar server what the events are',
                            "leave out words like therapy, counselling, client or patient")
     return found
 
@@ -250,7 +251,7 @@ def url(value: Any) -> str:
     found = text(value)
     parts = urlsplit(found)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueProblem(f'"{found}" is not an http(s) URL',
+        raise ValueProblem('this is not an http(s) URL',
                            'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"')
     if parts.username or parts.password:
         raise ValueProblem("secrets are not allowed in the config (this URL holds a user name "

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 from . import desired as desired_mod
 from . import logs, privacy
 from . import plan as plan_mod
-from .config import check_pseudonyms
+from .config import check_pseudonyms, online_texts
 from .crypto import is_own_uid, uid_from_href
 from .errors import ConfigError, ConflictError, Problem, SafetyRefusal
 from .models import Action, Record, RemoteObject, Settings
@@ -117,34 +117,44 @@ def wanted_objects(settings: Settings, store, now: datetime,
                    clients: list | None = None) -> desired_mod.Desired:
     """The objects the config wants online now, each through the privacy allow-list."""
     clients = store.list_clients() if clients is None else clients
-    check_config_clients(settings, clients)
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
+    check_config_clients(settings, clients, ids)
     by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
     want = desired_mod.build(settings, by_name, store.tag_key, now)
     for obj in want.objects.values():
-        privacy.check(obj.ical, ids, store.tag_key, obj.label, obj.client_id)
+        privacy.check(obj.ical, ids, store.tag_key, obj.label, obj.own)
     return want
 
 
-def check_config_clients(settings: Settings, clients) -> None:
-    problems = config_client_problems(settings, clients)
+def check_config_clients(settings: Settings, clients, ids: privacy.Identities | None = None
+                         ) -> None:
+    """The config against the clients in the store now: every session names a known
+    pseudonym, and no text that goes online names a client. ConfigError otherwise."""
+    ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
+    problems = config_client_problems(settings, clients, ids)
+    problems += privacy.config_text_problems(online_texts(settings), ids)
     if problems:
         raise ConfigError(f"{_count(problems)} in {settings.source}", problems=problems,
                           where=str(settings.source),
-                          next_step="add the client (pseudocal client add) or fix the pseudonym")
+                          next_step="add the client (pseudocal client add), fix the pseudonym "
+                                    "or reword the text at the keys listed")
 
 
-def config_client_problems(settings: Settings, clients) -> list[Problem]:
-    """Sessions naming no known pseudonym; a real name there is called out, never echoed."""
+def config_client_problems(settings: Settings, clients,
+                           ids: privacy.Identities | None = None) -> list[Problem]:
+    """Sessions naming no known pseudonym; a real name (or part of one) there is called
+    out, never echoed."""
     found = check_pseudonyms(settings, {c.pseudonym for c in clients})
-    ids = privacy.Identities.of(c.identity for c in clients) if found else None
+    if not found:
+        return []
+    ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
     problems = []
     for problem in found:
         index = int(problem.path.split("[", 1)[1].split("]", 1)[0])
         rule = next(r for r in settings.sessions if r.index == index)
-        value = privacy.fold(rule.client)
-        if ids.pattern is not None and ids.pattern.search(value):
-            problem = Problem(problem.path, "this is a client's real name, not a pseudonym",
+        if ids.find(rule.client) is not None:
+            problem = Problem(problem.path, "this names a client (a real name or part of "
+                              "one), not a pseudonym",
                               "the config must name clients by pseudonym only; see "
                               "`pseudocal client list` and remove the name from the file")
         problems.append(problem)
@@ -266,7 +276,7 @@ def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **k
     except Exception as exc:
         done = getattr(exc, "partial", None) or SyncResult()
         store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
-                         done.deleted, logs.REDACTOR.scrub(f"{type(exc).__name__}: {exc}"))
+                         done.deleted, f"{type(exc).__name__}: {logs.REDACTOR.scrub_error(exc)}")
         raise
     store.finish_run(run, "ok", result.created, result.updated, result.deleted, None)
     return result

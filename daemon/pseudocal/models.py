@@ -20,6 +20,7 @@ class CalendarSettings:
     username: str | None = None
     password_file: Path | None = None  # resolved; None = no authentication
     server: str | None = None  # caldav server profile: "radicale", "xandikos", "nextcloud", ...
+    ca_file: Path | None = None  # resolved; a PEM bundle trusted instead of the system's
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class DesiredObject:
     content_hash: str  # hash of ical without DTSTAMP
     label: str  # for plans and logs: pseudonym and time, never identity
     client_id: str | None = None
+    own: tuple[str, ...] = ()  # spans of its texts pseudocal generated (privacy.check)
 
 
 @dataclass(frozen=True)

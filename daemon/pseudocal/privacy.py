@@ -1,24 +1,52 @@
-"""The last line of defence: an allow-list check on every object before it is sent.
+"""Every text that can leave the machine, checked against every identity, normalised.
 
-An object passes only if every component, property and parameter is on the
-spec's list, its UID is one of ours and safe, every TZID has its VTIMEZONE,
-times are not floating, and no text names a client (in any case or Unicode
-normal form) or says what the events are about. A failure raises
-PrivacyViolation naming the object and the property, never the matched
-identity.
+Two checks share one idea of "names a client" (`Identities.find`):
+
+* **Config texts** (titles, alarm texts, the checklist, the reminder word: every key read
+  with `durations.online_text`) are checked when a sync, `check` or the daemon builds
+  the objects, against the clients in the store at that moment (`config_text_problems`):
+  a hit is a config error that names the key and what kind of identity it holds, never
+  the word.
+* **Each rendered object** is checked again just before it is sent (`check`): the
+  allow-list of components, properties and parameters, UIDs, time zones, and every text
+  property (SUMMARY, alarm DESCRIPTION) against every client.
+
+"Names a client" means, on the comparison form of `textforms.canon` (case, accents,
+compatibility forms, format characters and TR39 confusables folded away):
+
+    name      any token of two letters or more of any client's name, alone or spelled
+              across separators ("J.a.n.e", "Ja-ne"); joined forms too ("Rose-May" ->
+              "rosemay", "O'Neill" -> "oneill")
+    email     the address, or its local part, also spelled with "at"/"dot"
+              ("rose.may at example dot org")
+    phone     the number in any national or international form, compared as digits
+              (`phones.national_digits`: "+44 7700 900123" is in "07700-900 123")
+    identity  a whole note or contact route, and the numbers and addresses inside it
+
+pseudocal's own words. Its fixed phrases (the default title, alarm, checklist and
+reminder texts: `OWN_PHRASES`) and what it generates (month names, hours, numbers in a
+"Book supervision" alarm) are not data: an object lists the exact spans it generated
+(`DesiredObject.own`), and these, with `OWN_PHRASES`, are cut out of a text before its
+data parts are checked. A text the practitioner wrote is always checked whole, so a client
+called May blocks `title = "Screen break in May"` but never pseudocal's own reminder for
+May 2027. Full identities (a whole name, an address, a number) are looked for in the raw
+object too, own words included.
+
+A failure raises PrivacyViolation naming the object and the property, never the match.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable
 
 from icalendar import Calendar
 
+from . import phones
 from .crypto import is_own_uid
-from .errors import PrivacyViolation
-from .models import ClientIdentity
+from .errors import PrivacyViolation, Problem
+from .models import (DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings)
+from .textforms import canon, tokens
 
 ALLOWED = {
     "VCALENDAR": {"VERSION", "PRODID", "CALSCALE"},
@@ -33,86 +61,193 @@ ALLOWED_PARAMS = {"TZID", "VALUE", "RELATED"}
 TEXT_PROPS = {"SUMMARY", "DESCRIPTION"}
 TIME_PROPS = {"DTSTART", "DTEND", "EXDATE", "RECURRENCE-ID"}
 SAFE_UID = re.compile(r"^[A-Za-z0-9._-]{8,255}$")
-REVEALING = re.compile(r"therap|counsel|psych|patient|client")  # on folded text; also any word containing them
-MIN_TOKEN = 2  # name parts shorter than this are not matched as words
-LOOSE_WORD = 3  # name parts at least this long are redacted from logs on their own
-PHONE_TAIL = 9  # digits at the end of a phone number that identify it in logs
+REVEALING = re.compile(r"therap|counsel|psych|patient|client")  # on canonical text
+MIN_TOKEN = 2  # name parts shorter than this are not matched
+MAX_RUN = 40  # at most this many separated pieces are joined back into one word
+SPELLED = frozenset({"at", "dot"})  # "rose dot may at example dot org"
+_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"']+")
+_SEP = r"[\W_]*"  # between the pieces of a name in a log line: any punctuation or space
+
+_BREAKS, _SUPERVISION = BreakSettings(), SupervisionSettings()
+OWN_PHRASES = (DEFAULT_CHECKLIST, _BREAKS.title, _BREAKS.alarm, _SUPERVISION.title,
+               _SUPERVISION.reminder)
+
+# kinds of identity, as messages say them
+NAME, EMAIL, PHONE, IDENTITY = ("a client's name (or part of it)", "a client's email address",
+                                "a client's phone number", "a client's notes or contact route")
+
+
+def fold(text: str) -> str:
+    """The comparison form (`textforms.canon`); kept for callers that fold before matching."""
+    return canon(text)
+
+
+# ---------------------------------------------------------------- what must never leave
 
 
 @dataclass(frozen=True)
 class Identities:
-    """The strings that must never leave, prepared once per sync.
-
-    `pattern` matches any full name, email, phone or note as a whole word
-    sequence; `words` holds each client's name parts (by client id), checked
-    in that client's own objects; `digits` holds phone numbers as digits.
-    """
-    pattern: re.Pattern | None
-    words: dict[str, frozenset[str]]
-    digits: frozenset[str]
-    alternatives: str = ""  # the phrases of `pattern`, as regex alternatives
+    """Every client's identity in comparison form, prepared once per sync."""
+    names: frozenset[str] = frozenset()  # name tokens, and joined forms
+    locals: frozenset[str] = frozenset()  # email local parts, letters and digits joined
+    numbers: frozenset[str] = frozenset()  # national digits of phones (and of contact routes)
+    phrases: tuple[str, ...] = ()  # canonical whole names (2+ tokens), emails, notes, contacts
+    phrase_pattern: re.Pattern[str] | None = None
 
     @classmethod
-    def of(cls, identities: dict[str, ClientIdentity] | Iterable[ClientIdentity]) -> "Identities":
-        items = identities.items() if isinstance(identities, dict) else enumerate(identities)
-        phrases, words, digits = set(), {}, set()
-        for key, ident in items:
-            for term in ident.terms():
-                phrases.update(_forms(term))
-            words[str(key)] = frozenset(w for form in _forms(ident.name) for w in _words(form)
-                                        if len(w) >= MIN_TOKEN)
-            if ident.phone and len(_digits(ident.phone)) >= 6:
-                digits.add(_digits(ident.phone))
+    def of(cls, identities: Mapping[str, ClientIdentity] | Iterable[ClientIdentity]
+           ) -> "Identities":
+        items = identities.values() if isinstance(identities, Mapping) else identities
+        names: set[str] = set()
+        locals_: set[str] = set()
+        numbers: set[str] = set()
+        phrases: set[str] = set()
+        for ident in items:
+            names |= name_tokens(ident.name)
+            if len(tokens(ident.name)) > 1:
+                phrases.add(canon(ident.name).strip())
+            for address in _addresses(ident):
+                locals_.add("".join(tokens(address.split("@", 1)[0])))
+                phrases.add(canon(address))
+            numbers |= _numbers(ident)
+            phrases |= {canon(t).strip() for t in (ident.notes, ident.contact, ident.phone) if t}
         phrases.discard("")
-        alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if phrases else None
-        return cls(pattern, words, frozenset(digits), alternatives)
+        ordered = tuple(sorted(phrases, key=len, reverse=True))
+        pattern = (re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(p) for p in ordered)})(?!\w)")
+                   if ordered else None)
+        return cls(frozenset(names), frozenset(x for x in locals_ if x), frozenset(numbers),
+                   ordered, pattern)
 
-    def all_words(self) -> frozenset[str]:
-        return frozenset().union(*self.words.values()) if self.words else frozenset()
+    def __bool__(self) -> bool:
+        return bool(self.names or self.locals or self.numbers or self.phrases)
 
-    def loose_pattern(self) -> re.Pattern | None:
-        """For the log redactor: full identities, each name part of 3 letters or more as a
-        word ("Quimby, Zelda", "Ms QUIMBY"), and phone numbers written with any separators or
-        prefix (the last 9 digits). Broader than `pattern`: a log line may lose a common word
-        that is also a client's name, which is the right way round for a safety net."""
-        parts = [self.alternatives] if self.alternatives else []
-        names = sorted({w for w in self.all_words() if len(w) >= LOOSE_WORD}, key=len,
-                       reverse=True)
-        if names:
-            parts.append("|".join(re.escape(w) for w in names))
-        phones = [r"[\s\-./()]*".join(d[-PHONE_TAIL:]) for d in self.digits
-                  if len(d) >= PHONE_TAIL]
-        words = rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)" if parts else None
-        numbers = rf"(?:{'|'.join(phones)})(?!\d)" if phones else None
-        both = "|".join(x for x in (words, numbers) if x)
-        return re.compile(both) if both else None
+    def find(self, text: str, own: Iterable[str] = ()) -> str | None:
+        """What kind of identity `text` holds (NAME, EMAIL, PHONE, IDENTITY), or None.
+
+        The spans in `own` (and OWN_PHRASES) are pseudocal's own words: cut out first."""
+        for part in _without(text, (*own, *OWN_PHRASES)):
+            kind = self._find_in(part)
+            if kind:
+                return kind
+        return None
+
+    def _find_in(self, text: str) -> str | None:
+        folded, pieces = canon(text), tokens(text)
+        if _joined_run(pieces, self.names):
+            return NAME
+        if _joined_run([p for p in pieces if p not in SPELLED], self.locals):
+            return EMAIL
+        if phones.contains_number(folded, self.numbers):
+            return PHONE
+        if self.phrase_pattern is not None and self.phrase_pattern.search(folded):
+            return IDENTITY
+        return None
+
+    # ------------------------------------------------------------ for the log redactor
+
+    def strict_pattern(self) -> re.Pattern[str] | None:
+        """Whole identities only: full names (pieces in order, any separators), addresses,
+        phone numbers in any form, notes and contact routes. For pseudocal's own messages,
+        whose words must survive ("the next sync will try again" for a client called Will)."""
+        parts = [_phrase(p) for p in self.phrases] + [_number(n) for n in self.numbers]
+        return _compile(parts)
+
+    def loose_pattern(self) -> re.Pattern[str] | None:
+        """Also every name part and email local part as a word: for data (log arguments,
+        library and server texts), where losing a common word is the right way round."""
+        parts = [_phrase(p) for p in self.phrases]
+        parts += [re.escape(w) for w in sorted(self.names | self.locals, key=len, reverse=True)]
+        parts += [_number(n) for n in self.numbers]
+        return _compile(parts)
 
 
-def fold(text: str) -> str:
-    """One form for comparison: compatibility-composed, case-folded, accents kept and dropped."""
-    return unicodedata.normalize("NFKC", text).casefold()
+def name_tokens(name: str) -> set[str]:
+    """A name's comparison tokens of MIN_TOKEN letters or more, and the joined forms of
+    the pieces of each word: "Rose-May O'Neill" -> rose, may, rosemay, neill, oneill."""
+    found = {t for t in tokens(name) if len(t) >= MIN_TOKEN}
+    for word in canon(name).split():
+        pieces = tokens(word)
+        found |= {"".join(pieces[i:j]) for i in range(len(pieces))
+                  for j in range(i + 2, len(pieces) + 1)}
+    return found
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+def _addresses(ident: ClientIdentity) -> list[str]:
+    found = [ident.email] if ident.email and "@" in ident.email else []
+    found += _EMAIL.findall(ident.contact or "") + _EMAIL.findall(ident.notes or "")
+    return [a.strip().strip(".") for a in found]
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text)
+def _numbers(ident: ClientIdentity) -> set[str]:
+    found = {phones.national_digits(ident.phone, ident.phone_e164, ident.country)}
+    for text in (ident.contact, ident.notes):
+        found |= {phones.national_digits(run, None, ident.country)
+                  for run in phones.digit_runs(text or "") if len(run) >= phones.MIN_DIGITS}
+    return {n for n in found if n}
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+def _joined_run(pieces: list[str], wanted: frozenset[str]) -> bool:
+    """True when a piece, or a run of adjacent pieces joined, is one of `wanted`."""
+    if not wanted:
+        return False
+    longest = max(map(len, wanted))
+    for i in range(len(pieces)):
+        joined = ""
+        for piece in pieces[i:i + MAX_RUN]:
+            joined += piece
+            if joined in wanted:
+                return True
+            if len(joined) >= longest:
+                break
+    return False
+
+
+def _without(text: str, own: Iterable[str]) -> list[str]:
+    """`text` split around every occurrence of the spans in `own`, longest first."""
+    parts = [text]
+    for span in sorted({s for s in own if s}, key=len, reverse=True):
+        parts = [piece for part in parts for piece in part.split(span)]
+    return [p for p in parts if p.strip()]
+
+
+def _phrase(phrase: str) -> str:
+    return _SEP.join(re.escape(piece) for piece in re.findall(r"[^\W_]+|[^\w\s]", phrase))
+
+
+def _number(digits: str) -> str:
+    """A phone number's national digits with any separators, any prefix before them."""
+    body = r"[\s\-./()]*".join(digits)
+    return rf"(?:[+\d][\d\s\-./()]*?)?{body}(?!\d)"
+
+
+def _compile(parts: list[str]) -> re.Pattern[str] | None:
+    parts = [p for p in parts if p]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)") if parts else None
+
+
+# ---------------------------------------------------------------- config texts
+
+
+def config_text_problems(texts: Iterable[tuple[str, str]], ids: Identities) -> list[Problem]:
+    """A problem for each config text (key path, text) that names a client; never the word."""
+    found = []
+    for key, text in texts:
+        kind = ids.find(text) if ids else None
+        if kind:
+            found.append(Problem(key, f"this text contains {kind}",
+                                 "reword it: texts in the config go to the calendar server "
+                                 "and must not identify anybody"))
+    return found
+
+
+# ---------------------------------------------------------------- objects
 
 
 def check(ical: bytes, ids: Identities, tag_key: bytes, label: str = "object",
-          client_id: str | None = None) -> None:
+          own: Iterable[str] = ()) -> None:
     """Raise PrivacyViolation unless `ical` is on the allow-list and names nobody.
 
-    Name parts are matched as words in the text of the object's own client
-    (`client_id`), full identities in every object.
+    `own` lists the spans of its texts pseudocal generated itself (see the module text).
     """
     try:
         cal = Calendar.from_ical(ical)
@@ -121,7 +256,7 @@ def check(ical: bytes, ids: Identities, tag_key: bytes, label: str = "object",
     _check_structure(cal, label)
     _check_uids(cal, tag_key, label)
     _check_times(cal, label)
-    _check_identities(ical, cal, ids, label, ids.words.get(client_id or "", frozenset()))
+    _check_identities(ical, cal, ids, label, tuple(own))
 
 
 def _check_structure(cal: Calendar, label: str) -> None:
@@ -179,34 +314,18 @@ def _as_list(value) -> list:
 
 
 def _check_identities(ical: bytes, cal: Calendar, ids: Identities, label: str,
-                      words: frozenset[str]) -> None:
+                      own: tuple[str, ...]) -> None:
     raw = ical.decode("utf-8", errors="replace").replace("\r\n ", "").replace("\n ", "")
-    if ids.pattern is not None and any(ids.pattern.search(h) for h in _forms(raw)):
+    if ids.phrase_pattern is not None and ids.phrase_pattern.search(canon(raw)):
         raise _violation(label, "the object contains a client's identity")
     for comp in cal.walk():
-        for name in TEXT_PROPS & set(comp.keys()):
-            # name parts only where the pseudonym goes: the alarm texts are the
-            # practitioner's own fixed wording, and "smart speakers" must not block
-            # a client whose surname is Smart (full names are caught above)
-            _check_text(str(comp[name]), ids, words if name == "SUMMARY" else frozenset(),
-                        label, name)
-
-
-def _check_text(text: str, ids: Identities, words: frozenset[str], label: str, prop: str) -> None:
-    for form in _forms(text):
-        if words & set(_words(form)):
-            raise _violation(label, f"{prop} contains part of the client's name")
-        if REVEALING.search(form):
-            raise _violation(label, f"{prop} says what the events are about")
-    digits = _digits(text)
-    if any(d in digits for d in ids.digits):
-        raise _violation(label, f"{prop} contains a client's phone number")
-
-
-def _forms(text: str) -> set[str]:
-    folded = fold(text)
-    return {folded, _strip_accents(folded), unicodedata.normalize("NFD", folded),
-            unicodedata.normalize("NFC", folded)}
+        for name in sorted(TEXT_PROPS & set(comp.keys())):
+            text = str(comp[name])
+            kind = ids.find(text, own) if ids else None
+            if kind:
+                raise _violation(label, f"{name} contains {kind}")
+            if REVEALING.search(canon(text)):
+                raise _violation(label, f"{name} says what the events are about")
 
 
 def _violation(label: str, what: str) -> PrivacyViolation:

@@ -14,20 +14,19 @@ Initials are identity: nothing here derives anything from a name.
 from __future__ import annotations
 
 import random
-import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import InputError
+from .textforms import canon, tokens
 from .wordlists import ADJECTIVES, NOUNS
 
 MAX_LENGTH = 60
 PREFIX_MIN = 3  # shorter words only clash when equal
 RANDOM_TRIES = 200
 _SYSTEM_RANDOM = secrets.SystemRandom()
-_SPLIT = re.compile(r"[\W_]+")
 
 # ---------------------------------------------------------------- forms
 
@@ -44,15 +43,14 @@ def normalise(pseudonym: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of `text` for word comparisons."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFKC", stripped).casefold()
+    """The comparison form of `text` (`textforms.canon`: case, accents, compatibility
+    forms, format characters and confusable look-alikes folded away)."""
+    return canon(text)
 
 
 def words(text: str) -> list[str]:
     """The folded words of `text`, split at anything not a letter or digit."""
-    return [w for w in _SPLIT.split(fold(text)) if w]
+    return tokens(text)
 
 
 # ---------------------------------------------------------------- relations

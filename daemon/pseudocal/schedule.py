@@ -96,7 +96,7 @@ def _normalise_rule(repeat: str) -> str:
     if text.startswith("RRULE:"):
         text = text[len("RRULE:"):]
     if "FREQ=" not in text:
-        raise RuleError(f'"{repeat}" is not a repeat', _REPEAT_HINT)
+        raise RuleError('this is not a repeat', _REPEAT_HINT)
     return text.strip(";")
 
 
@@ -109,19 +109,19 @@ def _check_parts(text: str) -> None:
         if name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
             raise RuleError(f"{name} is not allowed", "the time of day comes from start")
         if name not in _PARTS or not value:
-            raise RuleError(f'"{part}" is not a rule part', _REPEAT_HINT)
+            raise RuleError('a part of the rule is not NAME=VALUE with a known NAME', _REPEAT_HINT)
         if name == "INTERVAL" and not (value.isdigit() and int(value) > 0):
-            raise RuleError(f"INTERVAL={value} is not allowed", "write a whole number from 1")
+            raise RuleError("this INTERVAL is not allowed", "write a whole number from 1")
         if name == "FREQ" and value not in _FREQS:
-            raise RuleError(f"FREQ={value} is not allowed",
+            raise RuleError("this FREQ is not allowed",
                             "use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
 
 
 def _parse_rule(text: str, start: datetime) -> rrule:
     try:
         return rrulestr(text, dtstart=start)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise RuleError(f'"{text}" is not a valid RRULE ({exc})', _REPEAT_HINT) from None
+    except (ValueError, TypeError, KeyError, IndexError):
+        raise RuleError('this is not a valid RRULE', _REPEAT_HINT) from None
 
 
 def _check_start(rule: rrule, start: datetime) -> None:
@@ -216,7 +216,7 @@ def local_time_message(naive: datetime, tz: str) -> tuple[str, str] | None:
 def zone_problem(name: str) -> tuple[str, str] | None:
     """(message, hint) when `name` is not a usable IANA zone, else None."""
     if name in _FIXED_ZONES:
-        return (f'"{name}" is a fixed offset with no daylight saving',
+        return ('this is a fixed offset with no daylight saving',
                 "write a place such as America/New_York")
     try:
         ZoneInfo(name)
@@ -226,7 +226,7 @@ def zone_problem(name: str) -> tuple[str, str] | None:
     same = [z for z in _all_zones() if z.lower() == name.lower()]
     close = same or difflib.get_close_matches(name, _all_zones(), n=1)
     hint = f'did you mean "{close[0]}"?' if close else 'write an IANA zone such as "Europe/London"'
-    return f'"{name}" is not a known time zone', hint
+    return 'this is not a known time zone', hint
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from . import divergence, schedule
 from .durations import format_duration, format_hours
-from .models import BreakSettings, Occurrence, Settings, WorkloadSettings
+from .models import BreakSettings, Occurrence, SessionRule, Settings, WorkloadSettings
 from .pseudonyms import normalise
 
 UTC = schedule.UTC
@@ -256,14 +256,23 @@ def warnings_between(settings: Settings, pseudonyms: Mapping[str, str] | None,
 def booked(settings: Settings, start: datetime, end: datetime,
            pseudonyms: Mapping[str, str] | None = None) -> list[Slot]:
     """Sessions and supervision overlapping [start, end), sorted, in UTC."""
-    names = pseudonyms or {}
-    found = [Slot(_utc(o), "session", names.get(normalise(r.client), r.client), r.when.timezone,
-                  r.index) for r in settings.sessions for o in schedule.expand(r.when, start, end)]
+    found = [Slot(_utc(o), "session", _shown(r, pseudonyms), r.when.timezone, r.index)
+             for r in settings.sessions for o in schedule.expand(r.when, start, end)]
     sup = settings.supervision
     if sup.when is not None:
         found += [Slot(_utc(o), "supervision", sup.title, sup.when.timezone)
                   for o in schedule.expand(sup.when, start, end)]
     return sorted(found)
+
+
+def _shown(rule: SessionRule, pseudonyms: Mapping[str, str] | None) -> str:
+    """How a session is named in warnings: its pseudonym as stored; a value the store does
+    not know (perhaps a real name typed by mistake) only by its place, sessions[N].
+    Without a store to ask (`pseudonyms` None: `week` reading the config alone, on the
+    practitioner's own screen) the config's value."""
+    if pseudonyms is None:
+        return rule.client
+    return pseudonyms.get(normalise(rule.client), f"sessions[{rule.index}]")
 
 
 def caps(sessions: Iterable[Occurrence], workload: WorkloadSettings,

@@ -288,7 +288,7 @@ class Daemon:
     def _succeeded(self, result: engine.SyncResult) -> None:
         level = logging.INFO if result.writes or result.conflicts or self.state.failures \
             else logging.DEBUG  # a sync that changed nothing is not news
-        log.log(level, "sync ok: %s", result.summary())
+        log.log(level, "sync ok: %s", logs.Own(result.summary()))
         self.state.succeeded()
         self._record_runs()
         self._review()
@@ -304,18 +304,18 @@ class Daemon:
         log.error("sync failed (%d in a row): %s; next try in %.0f s", self.state.failures,
                   text, delay)
         for line in _details(exc):
-            log.error("  %s", line)
+            log.error("  %s", logs.Own(line))
         self._record_runs()
         self._publish("running")
 
     def _stopped(self, exc: StopRequested) -> None:
         done = getattr(exc, "partial", None) or engine.SyncResult()
-        log.info("sync stopped between actions after %s (each one recorded)", done.summary())
+        log.info("sync stopped between actions after %s (each one recorded)", logs.Own(done.summary()))
 
     def _fatal(self, exc: PseudocalError) -> None:
         self.fatal = exc
         self.state.failed(describe(exc), _now())
-        log.error("%s: %s; the daemon stops (exit %d)", exc.title, exc.message, exc.exit_code)
+        log.error("%s: %s; the daemon stops (exit %d)", exc.title, exc, exc.exit_code)
         self.stopping.set()
         self.wake.set()
 
@@ -358,9 +358,9 @@ class Daemon:
     def _reload_failed(self, exc: PseudocalError, why: str) -> None:
         lines = _details(exc)
         log.error("config reload (%s) failed: %s; the last good config stays in effect",
-                  why, exc.message)
+                  why, exc)
         for line in lines:
-            log.error("  %s", line)
+            log.error("  %s", logs.Own(line))
         first = f" ({lines[0]})" if lines else ""
         self.state.config_error = logs.REDACTOR.scrub(exc.message + first)
 
@@ -385,7 +385,7 @@ class Daemon:
             return
         for warning in found.warnings:
             if warning not in self.state.warnings:
-                log.warning("schedule: %s", warning)
+                log.warning("schedule: %s", logs.Own(warning))
         self.state.warnings, self.state.ledger = found.warnings, found.ledger
 
     # ------------------------------------------------------------ records
@@ -397,7 +397,7 @@ class Daemon:
             self.state.last_run = runs[0] if runs else None
             self.state.last_good_run = self.store.last_good_run()
         except PseudocalError as exc:
-            log.warning("cannot read the sync history: %s", exc.message)
+            log.warning("cannot read the sync history: %s", exc)
 
     def _publish(self, daemon: str) -> None:
         """Write the status file and STATUS= (under a lock: two threads publish)."""
@@ -424,7 +424,8 @@ def describe(exc: BaseException) -> str:
         text = f"{exc.title}: {exc.message}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return logs.REDACTOR.scrub(" ".join(text.split()))
+    return logs.Own(logs.REDACTOR.scrub(" ".join(text.split())) if isinstance(exc, PseudocalError)
+                    else logs.REDACTOR.scrub_data(" ".join(text.split())))
 
 
 def _details(exc: BaseException) -> list[str]:
