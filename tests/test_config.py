@@ -137,7 +137,7 @@ max_screen = 120
     assert found["sessions[1].durration"].render("config.toml") == (
         "config.toml: sessions[1].durration: unknown key 'durration'; did you mean 'duration'?")
     assert found["sessions[1].duration"].render("c") == (
-        'c: sessions[1].duration: "50" is not a duration; write 50m or PT50M')
+        'c: sessions[1].duration: this is not a duration; write 50m or PT50M')
     assert "therapy" in found["events.session_title"].hint
     assert found["breaks.max_screen"].hint.startswith('write "120m"')
 
@@ -207,7 +207,7 @@ def test_durations_parse(text, expected):
 def test_not_durations(text, hint):
     with pytest.raises(DurationError) as caught:
         parse_duration(text)
-    assert caught.value.message == f'"{text}" is not a duration'
+    assert caught.value.message == "this is not a duration"  # the text is never repeated
     assert hint in caught.value.hint
 
 
@@ -218,7 +218,8 @@ def test_format_duration_round_trips(value):
 
 
 @pytest.mark.parametrize("value, message", [
-    ('"0m"', '"0m" is zero'), ('"PT0S"', '"PT0S" is zero'), ('"-5m"', '"-5m" is negative'),
+    ('"0m"', 'this duration is zero'), ('"PT0S"', 'this duration is zero'),
+    ('"-5m"', 'this duration is negative'),
 ])
 def test_zero_and_negative_durations_are_problems(tmp_path, value, message):
     path, text = one_problem(tmp_path, session(duration=value))

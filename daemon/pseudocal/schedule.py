@@ -113,7 +113,8 @@ def _check_parts(text: str) -> None:
         if name == "INTERVAL" and not (value.isdigit() and int(value) > 0):
             raise RuleError("this INTERVAL is not allowed", "write a whole number from 1")
         if name == "FREQ" and value not in _FREQS:
-            raise RuleError("this FREQ is not allowed",
+            known = value in ("SECONDLY", "MINUTELY", "HOURLY")  # RFC 5545 words: safe to say
+            raise RuleError(f"FREQ={value} is not allowed" if known else "this FREQ is not allowed",
                             "use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
 
 
