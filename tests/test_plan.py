@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from pseudocal.errors import SafetyRefusal
 from pseudocal.models import DesiredObject, Record, RemoteObject
-from pseudocal.plan import check_safety, plan
+from pseudocal.plan import Guarded, check_safety, plan
 
 
 def obj(uid: str, content: str = "v1", calendar: str = "main") -> DesiredObject:
@@ -129,26 +129,58 @@ def deletes(n: int, removal: bool = True) -> list:
 
 def test_emptied_config_refuses_even_for_one_event():
     with pytest.raises(SafetyRefusal) as info:
-        check_safety(deletes(1), managed=1, desired_count=0, max_share=0.5, allow=False)
+        check_safety(deletes(1), Guarded(managed=1, recorded=1, wanted=0), 0.5, False)
     assert info.value.exit_code == 7 and "--allow-deletes" in info.value.next_step
+    assert info.value.situation == "config-emptied"
 
 
 def test_large_share_refuses_small_change_passes_and_flag_overrides():
     actions = deletes(6)[:4]
-    with pytest.raises(SafetyRefusal):
-        check_safety(actions, managed=6, desired_count=2, max_share=0.5, allow=False)
-    check_safety(actions[:2], managed=6, desired_count=4, max_share=0.5, allow=False)
-    check_safety(actions, managed=6, desired_count=2, max_share=0.5, allow=True)
+    with pytest.raises(SafetyRefusal) as info:
+        check_safety(actions, Guarded(managed=6, recorded=6, wanted=2), 0.5, False)
+    assert info.value.situation == "too-many"
+    check_safety(actions[:2], Guarded(managed=6, recorded=6, wanted=4), 0.5, False)
+    check_safety(actions, Guarded(managed=6, recorded=6, wanted=2), 0.5, True)
 
 
 def test_expiry_never_trips_the_valve():
-    check_safety(deletes(5, removal=False), managed=5, desired_count=0, max_share=0.5,
-                 allow=False)
+    check_safety(deletes(5, removal=False), Guarded(managed=5, recorded=5, wanted=0), 0.5,
+                 False)
 
 
 def test_never_synced_is_not_had_n_now_zero():
-    check_safety(plan({"a": obj("a")}, {}, {}), managed=0, desired_count=1, max_share=0.5,
-                 allow=False)
+    check_safety(plan({"a": obj("a")}, {}, {}), Guarded(managed=0, recorded=0, wanted=1),
+                 0.5, False)
+
+
+def test_had_n_now_sees_zero_refuses_to_recreate_everything():
+    sim = Sim()
+    desired = {str(i): obj(str(i)) for i in range(4)}
+    sim.sync(desired)
+    actions = plan(desired, sim.records, {})  # the listing shows none of ours
+    guarded = Guarded.of(desired, sim.records, {})
+    assert guarded == Guarded(managed=0, recorded=4, wanted=4)
+    with pytest.raises(SafetyRefusal) as info:
+        check_safety(actions, guarded, 0.5, False)
+    assert info.value.situation == "calendar-empty" and "had 4" in info.value.message
+    check_safety(actions, guarded, 0.5, True)
+
+
+def test_the_share_counts_sessions_only_so_deleting_every_session_trips_it():
+    """Breaks in the total but not in the deletions made the valve unreachable: 3 sessions
+    and 8 break series online, every session block removed, supervision kept."""
+    sim = Sim()
+    desired = {u: obj(u) for u in ("s1", "s2", "s3", "sup", *(f"b{i}" for i in range(8)))}
+    sim.sync(desired)
+    for uid in (f"b{i}" for i in range(8)):
+        sim.records[uid] = dataclasses.replace(sim.records[uid], kind="break")
+    kept = {"sup": obj("sup")}
+    actions = plan(kept, sim.records, sim.remote())
+    guarded = Guarded.of(kept, sim.records, sim.remote())
+    assert guarded == Guarded(managed=4, recorded=4, wanted=1)
+    with pytest.raises(SafetyRefusal) as info:
+        check_safety(actions, guarded, 0.5, False)
+    assert info.value.situation == "too-many" and "3 of the 4" in info.value.message
 
 
 # ---------------------------------------------------------------- properties
@@ -208,6 +240,6 @@ def test_derived_objects_leaving_never_trip_the_valve_but_sessions_do():
     actions = plan({"s1": obj("s1")}, sim.records, sim.remote())
     assert sorted(a.uid for a in actions if a.op == "delete") == ["b1", "r1", "r2"]
     assert not any(a.counts_as_removal for a in actions)
-    check_safety(actions, managed=4, desired_count=1, max_share=0.5, allow=False)
+    check_safety(actions, Guarded.of({"s1": obj("s1")}, sim.records, sim.remote()), 0.5, False)
     session_gone = plan({"r1": obj("r1")}, sim.records, sim.remote())
     assert [a.uid for a in session_gone if a.counts_as_removal] == ["s1"]

@@ -312,3 +312,16 @@ def test_first_and_last_bound_every_occurrence(r):
     assert found and found[0].start == first
     if last is not None:
         assert found[-1].end == last
+
+
+@pytest.mark.parametrize("name", ["GMT+5", "UTC-3", "+05:30", "gmt + 2", "Etc/GMT+5"])
+def test_a_utc_offset_is_named_as_one_and_never_corrected_to_another_offset(name):
+    from pseudocal.schedule import zone_problem
+    message, hint = zone_problem(name)
+    assert "UTC offset" in message and "GMT+0" not in hint and "Asia/Karachi" in hint
+
+
+def test_a_misspelt_place_is_offered_a_place():
+    from pseudocal.schedule import zone_problem
+    assert zone_problem("Europe/Londn")[1] == 'did you mean "Europe/London"?'
+    assert zone_problem("Europe/London") is None and zone_problem("UTC") is None

@@ -100,6 +100,33 @@ def test_notifier_sends_to_a_path_socket_and_is_a_no_op_without_one():
     assert not notify.Notifier(str(folder / "gone")).send(READY=1)  # logged, never raised
 
 
+def test_a_full_notify_queue_drops_messages_instead_of_blocking_the_daemon():
+    """A reader that never reads: after the queue (max_dgram_qlen) fills, every further
+    send returns at once, dropped, in a thread that would otherwise hang forever."""
+    import threading
+    folder = Path(tempfile.mkdtemp(prefix="pc-", dir="/tmp"))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(folder / "n"))
+        notifier = notify.Notifier(str(folder / "n"))
+        results: list[bool] = []
+        sender = threading.Thread(
+            target=lambda: results.extend(notifier.send(WATCHDOG=1) for _ in range(200)),
+            daemon=True)
+        sender.start()
+        sender.join(timeout=10)
+        assert not sender.is_alive(), "a send blocked on the full queue"
+        assert results[0] and not results[-1] and len(results) == 200
+        received = 0
+        sock.settimeout(0.5)
+        try:
+            while received < 200:
+                sock.recv(64)
+                received += 1
+        except TimeoutError:
+            pass
+        assert 0 < received == results.count(True) < 200
+
+
 def test_watchdog_interval_is_half_of_watchdog_usec():
     assert notify.watchdog_interval({"WATCHDOG_USEC": "60000000"}) == 30.0
     assert notify.watchdog_interval({}) is None

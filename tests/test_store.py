@@ -162,6 +162,18 @@ def test_unknown_schema_version_is_refused(filled):
     assert f"version {SCHEMA_VERSION}" in caught.value.message
 
 
+@pytest.mark.parametrize("value, words", [(99, "version 99"), ("99", "version 99"),
+                                          (b"banana", "no schema version pseudocal can read")])
+def test_a_version_stored_another_way_is_named_as_a_version_never_as_damage(filled, value,
+                                                                            words):
+    raw(filled, "UPDATE meta SET value = ? WHERE key = 'schema_version'", value)
+    before = filled.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        Store.open(filled, KEY)
+    assert words in caught.value.message and "damaged" not in caught.value.message
+    assert filled.read_bytes() == before
+
+
 def test_store_left_with_a_wal_by_a_crash_opens(db_path, tmp_path):
     crashed = tmp_path / "crashed"
     crashed.mkdir()

@@ -30,18 +30,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PIPE_CLOSED = 141  # 128 + SIGPIPE, as other Unix tools exit when their reader goes away
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.setup(verbose=args.verbose)
     try:
-        return args.handler(args) or 0
+        code = args.handler(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except PseudocalError as exc:
         render_error(exc, json_mode=getattr(args, "json", False))
         return exc.exit_code
+    except BrokenPipeError:  # `pseudocal week | head`: the reader has what it wanted
+        _silence_stdout()
+        return PIPE_CLOSED
     except KeyboardInterrupt:
         print("pseudocal: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's own flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> None:

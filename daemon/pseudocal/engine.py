@@ -67,6 +67,7 @@ class SyncResult:
                 "dropped_records": self.dropped, "conflicts": self.conflicts,
                 "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
                 "refused": self.refusal.message if self.refusal else None,
+                "refused_because": self.refusal.situation if self.refusal else None,
                 "plan": [{"op": a.op, "event": a.label, "calendar": a.calendar, "why": a.reason}
                          for a in self.ordered_actions()]}
 
@@ -98,7 +99,7 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
     result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
                         dry_run=options.dry_run, refusal=refusal)
     try:
-        plan_mod.check_safety(actions, len(remote), len(want.objects),
+        plan_mod.check_safety(actions, plan_mod.Guarded.of(want.objects, records, remote),
                               settings.sync.max_delete_share, options.allow_deletes)
     except SafetyRefusal as too_many:
         if not options.dry_run:
@@ -204,7 +205,7 @@ def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
         refusal = SafetyRefusal(
             f"{len(moved)} events pseudocal made are recorded at a calendar URL that is no "
             "longer in the config; they stay where they are",
-            deletes=0, managed=len(records),
+            deletes=0, managed=len(records), situation="calendar-moved",
             next_step="if the calendar really moved, run `pseudocal sync "
                       "--accept-calendar-change` (the old events are left untouched)")
         if not options.dry_run:

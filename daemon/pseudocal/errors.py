@@ -76,10 +76,13 @@ class SafetyRefusal(PseudocalError):
     exit_code = 7
     title = "sync refused"
 
-    def __init__(self, message: str, *, deletes: int, managed: int, **kw) -> None:
+    def __init__(self, message: str, *, deletes: int, managed: int,
+                 situation: str = "too-many", **kw) -> None:
         super().__init__(message, **kw)
         self.deletes = deletes
         self.managed = managed
+        # "config-emptied" | "calendar-empty" | "too-many" | "calendar-moved" (plan.check_safety)
+        self.situation = situation
 
 
 class PrivacyViolation(PseudocalError):
@@ -110,6 +113,7 @@ EXIT_CODES = {
     9: "bad command-line input",
     10: "refused to overwrite an existing store or key",
     11: "status: needs attention (syncs failing, last good sync too old, daemon not running, or config broken)",
+    141: "the output was closed early (e.g. piped to head); nothing is wrong",
 }
 
 

@@ -8,7 +8,8 @@
 
 A socket name starting with "@" lives in the abstract namespace. Without
 $NOTIFY_SOCKET (not under systemd) every call is a no-op; a failed send is
-logged at debug level and never stops the daemon.
+logged at debug level and never stops the daemon. A send never waits: when the
+socket's queue is full the message is dropped (systemd reads the next one).
 """
 from __future__ import annotations
 
@@ -44,8 +45,12 @@ class Notifier:
         message = "\n".join(f"{key}={_one_line(value)}" for key, value in fields.items())
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-                sock.connect(self.address)
-                sock.sendall(message.encode("utf-8"))
+                # never wait: with the reader's queue full (max_dgram_qlen, 10 here) a
+                # blocking send would stop the daemon; the message is dropped instead
+                sock.sendto(message.encode("utf-8"), socket.MSG_DONTWAIT, self.address)
+        except BlockingIOError:
+            log.debug("notify socket: its queue is full; message dropped")
+            return False
         except OSError as exc:
             log.debug("notify socket: %s", exc.strerror or exc)
             return False

@@ -21,6 +21,8 @@ The case table, for each UID in desired ∪ records ∪ remote:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import SafetyRefusal
 from .models import Action, DesiredObject, Record, RemoteObject
 
@@ -95,27 +97,70 @@ def _delete(uid: str, rem: RemoteObject, rec: Record | None, reason: str,
                   counts_as_removal=removal)
 
 
-def check_safety(actions: list[Action], managed: int, desired_count: int,
-                 max_share: float, allow: bool) -> None:
-    """Refuse (raise SafetyRefusal) when a sync would remove too much of what it manages.
+@dataclass(frozen=True)
+class Guarded:
+    """What the safety valve weighs, all of one kind: sessions and supervision (and
+    objects of ours the store has no record of), never breaks and reminders, which are
+    derived from those and come and go with them."""
+    managed: int  # on the calendar now
+    recorded: int  # pushed and confirmed, as the store remembers
+    wanted: int  # wanted by the config now
 
-    `managed` is how many of pseudocal's events the calendar holds now. Expiry
-    of past events does not count. "Never synced" (managed == 0) never trips.
+    @classmethod
+    def of(cls, desired: dict[str, DesiredObject], records: dict[str, Record],
+           remote: dict[str, RemoteObject]) -> "Guarded":
+        return cls(managed=sum(1 for uid in remote if _precious(records.get(uid))),
+                   recorded=sum(1 for r in records.values() if r.etag and _precious(r)),
+                   wanted=sum(1 for o in desired.values() if o.kind not in DERIVED_KINDS))
+
+
+def check_safety(actions: list[Action], guarded: Guarded, max_share: float,
+                 allow: bool) -> None:
+    """Refuse (raise SafetyRefusal) when a sync would remove too much of what it guards.
+
+    Three situations are told apart (`SafetyRefusal.situation`):
+      config-emptied   the config wants none of them any more, and some would be deleted;
+      calendar-empty   the store recorded N of them online, the calendar now shows none
+                       ("had N, now sees 0": a wiped or different calendar, or a listing
+                       that is not what it seems), and the sync would re-create them;
+      too-many         more than `max_share` of those online (and more than SMALL_CHANGE)
+                       would be deleted.
+    "Never synced" (nothing recorded, nothing online) never trips; expiry (past
+    keep_past, beyond the horizon) never counts.
     """
-    removals = sum(1 for a in actions if a.op == "delete" and a.counts_as_removal)
-    if allow or removals == 0:
+    if allow:
         return
-    if desired_count == 0:
+    removals = sum(1 for a in actions if a.op == "delete" and a.counts_as_removal)
+    if guarded.managed == 0 and guarded.recorded > SMALL_CHANGE and \
+            any(a.op == "create" for a in actions):
         raise SafetyRefusal(
-            f"this sync would delete all {removals} of pseudocal's events and create none "
-            "(an emptied config, or one pointing at the wrong sessions)",
-            deletes=removals, managed=managed,
+            f"had {guarded.recorded} sessions and supervision online, now sees 0: the "
+            "calendar was emptied, or its URL now answers with another calendar; nothing "
+            "was re-created",
+            deletes=0, managed=0, situation="calendar-empty",
+            next_step="check calendar.url and the server; if the calendar was emptied on "
+                      "purpose, run `pseudocal sync --allow-deletes` to put the events back")
+    if removals == 0:
+        return
+    if guarded.wanted == 0:
+        raise SafetyRefusal(
+            f"the config has no sessions or supervision any more: this sync would delete "
+            f"all {removals} of them (an emptied config, or one pointing at the wrong "
+            "sessions)", deletes=removals, managed=guarded.managed, situation="config-emptied",
             next_step="check the config; if you really mean to clear the calendar, "
                       "run `pseudocal sync --allow-deletes`")
-    if removals > max(SMALL_CHANGE, max_share * managed):
+    if removals > max(SMALL_CHANGE, max_share * guarded.managed):
         raise SafetyRefusal(
-            f"this sync would delete {removals} of {managed} events pseudocal manages, "
-            f"more than the limit of {max_share:.0%}",
-            deletes=removals, managed=managed,
+            f"this sync would delete {removals} of the {guarded.managed} sessions and "
+            f"supervision pseudocal manages, more than the limit of {max_share:.0%}",
+            deletes=removals, managed=guarded.managed, situation="too-many",
             next_step="check the config (run `pseudocal sync --dry-run` to see the plan); "
                       "to go ahead, run `pseudocal sync --allow-deletes`")
+
+
+def _precious(rec: Record | None) -> bool:
+    """Whether losing this object is what the safety valve guards against: a session or
+    supervision, or one of ours we have no record of. Breaks and reminders are derived
+    from those and come and go with them (a booked month's reminder, a break no longer
+    fitting, a one-off break passing keep_past)."""
+    return rec is None or rec.kind not in DERIVED_KINDS

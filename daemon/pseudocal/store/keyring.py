@@ -47,11 +47,13 @@ def meta_rows(keys: Keys) -> list[dict]:
 def check_version(meta: dict[str, bytes], path: Path) -> int:
     """The store's schema version: this one, or an older one `UPGRADES` knows how to
     extend in place; StoreError for any other."""
-    raw = meta.get("schema_version")
-    try:
-        version = int(bytes(raw).decode("ascii"))
-    except (TypeError, ValueError, UnicodeDecodeError):
-        raise damaged(path) from None
+    version = _version_number(meta.get("schema_version"))
+    if version is None:
+        raise StoreError(
+            f"the store {path} records no schema version pseudocal can read, so it was not "
+            "written by pseudocal, or by a version unlike this one", where=str(path),
+            next_step="open it with the program that wrote it, or restore a pseudocal "
+                      "backup; pseudocal will not convert or overwrite it")
     if version != SCHEMA_VERSION and version not in UPGRADES:
         raise StoreError(
             f"the store {path} has schema version {version}; this pseudocal "
@@ -59,6 +61,17 @@ def check_version(meta: dict[str, bytes], path: Path) -> int:
             next_step="run the pseudocal version that wrote it, or restore a backup "
                       "made by this version; pseudocal will not convert it blindly")
     return version
+
+
+def _version_number(raw: object) -> int | None:
+    """The schema version as stored (text, bytes or an integer), or None if it is none."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    try:
+        text = raw.decode("ascii") if isinstance(raw, (bytes, memoryview)) else str(raw)
+        return int(text.strip()) if raw is not None else None
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        return None
 
 
 def read_keys(meta: dict[str, bytes], master: bytes, path: Path, key_source: str) -> Keys:
