@@ -31,6 +31,7 @@ All aware datetimes returned are in the rule's own zone (zoneinfo).
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
@@ -214,18 +215,30 @@ def local_time_message(naive: datetime, tz: str) -> tuple[str, str] | None:
     return message, f"choose {naive - shift:%H:%M} or {naive + shift:%H:%M}"
 
 
+_OFFSET = re.compile(r"(?:etc/)?(?:gmt|utc|ut)?\s*[+-]\s*\d{1,2}(?::?\d{2})?", re.IGNORECASE)
+_PLACE_HINT = "write the client's place as an IANA zone, e.g. Asia/Karachi or America/New_York"
+
+
 def zone_problem(name: str) -> tuple[str, str] | None:
-    """(message, hint) when `name` is not a usable IANA zone, else None."""
+    """(message, hint) when `name` is not a usable IANA zone, else None.
+
+    A UTC offset ("GMT+5", "UTC-3", "+05:30", "Etc/GMT+5") is named as such, never
+    "corrected" to a look-alike zone (difflib would offer GMT+0 for GMT+5): an offset does
+    not follow daylight saving, and Etc/GMT+5 even means UTC-5 (the POSIX sign)."""
     if name in _FIXED_ZONES:
         return ('this is a fixed offset with no daylight saving',
                 "write a place such as America/New_York")
+    if _OFFSET.fullmatch(name.strip()):
+        return "this is a UTC offset, not a place: it does not follow daylight saving", \
+            _PLACE_HINT
     try:
         ZoneInfo(name)
         return None
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
     same = [z for z in _all_zones() if z.lower() == name.lower()]
-    close = same or difflib.get_close_matches(name, _all_zones(), n=1)
+    places = [z for z in _all_zones() if "/" in z and not z.startswith("Etc/")]
+    close = same or difflib.get_close_matches(name, places, n=1)
     hint = f'did you mean "{close[0]}"?' if close else 'write an IANA zone such as "Europe/London"'
     return 'this is not a known time zone', hint
 
