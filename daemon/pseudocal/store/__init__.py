@@ -28,12 +28,12 @@ from ..models import Client, ClientIdentity, Record
 from ..pseudonyms import check, draw, normalise, tidy
 from . import db
 from . import records as runs_sql
-from ..crypto import wrap_key
-from .clients import (aad, blind_index, dek_of, open_client, open_pseudonym, seal_client,
-                      seal_pseudonym)
+from ..crypto import seal, wrap_key
+from .clients import (aad, blind_index, dek_of, encode_field, open_client, open_pseudonym,
+                      seal_client, seal_pseudonym)
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
 from .records import GOOD_RESULT
-from .schema import SCHEMA_VERSION, UPGRADES, clients, meta, metadata
+from .schema import IDENTITY_COLUMNS, SCHEMA_VERSION, UPGRADES, clients, meta, metadata
 
 __all__ = ["Store", "GOOD_RESULT", "SCHEMA_VERSION"]
 
@@ -173,6 +173,30 @@ class Store:
             _ensure_free(conn, values["pseudonym_idx"], client_id, pseudonym)
             conn.execute(update(clients).where(clients.c.id == client_id).values(**values))
         return Client(client.id, pseudonym, client.identity, client.created_at)
+
+    def edit_client(self, client_id: str, identity: ClientIdentity, *,
+                    pseudonym: str | None = None) -> Client:
+        """Replace a client's identity fields (its phone parsed again), re-sealed with the
+        client's own data key: row id, data key and creation time stay. With `pseudonym`
+        the pseudonym changes in the same transaction. InputError without a name, or when
+        the pseudonym (kept or new) does not fit the new name (pseudonyms.check)."""
+        _check_identity(identity)
+        identity = with_parsed_phone(identity)
+        with self._tx(write=True) as conn:
+            row = _fetch(conn, client_id)
+            client = open_client(self._keys, row)
+            dek = dek_of(self._keys, row)
+            new = client.pseudonym if pseudonym is None else tidy(pseudonym)
+            check(new, identity.name)
+            values = {column: seal(dek, encode_field(getattr(identity, attribute)),
+                                   aad(column, client_id))
+                      for attribute, column in IDENTITY_COLUMNS.items()}
+            if pseudonym is not None:
+                sealed = seal_pseudonym(self._keys, dek, client_id, new)
+                _ensure_free(conn, sealed["pseudonym_idx"], client_id, new)
+                values.update(sealed)
+            conn.execute(update(clients).where(clients.c.id == client_id).values(**values))
+        return Client(client.id, new, identity, client.created_at)
 
     def rotate_client(self, client_id: str) -> Client:
         """Give a client a freshly drawn pseudonym."""
