@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import selfcare
+from . import selfcare, terminal
 from .desired import REMINDER_LENGTH
 from .durations import format_hours
 from .models import Occurrence, Settings
@@ -142,7 +142,7 @@ def _row(day: date, entry: Entry | None, first: bool, revealed: bool) -> tuple[s
         return (label, "-", "", "", "", "", "")[:len(_COLUMNS) - (not revealed)]
     prep = f"{entry.preparation:%H:%M}" if entry.preparation else ""
     cells = (label, f"{entry.start:%H:%M}-{entry.end:%H:%M}", entry.kind, entry.title,
-             entry.client_time, prep, entry.name)
+             entry.client_time, prep, terminal.safe(entry.name))  # from the store: escaped
     return cells if revealed else cells[:-1]
 
 
