@@ -41,8 +41,8 @@ def test_example_config_with_its_clients_passes_every_offline_check(state):
     assert pseudocal("init", "--config", str(EXAMPLE), env=env).returncode == 0
     for name, pseudonym in (("Test Client One", "Amber Falcon"), ("Test Client Two", "Quiet Heron"),
                             ("Test Client Three", "Silver Maple")):
-        added = pseudocal("client", "add", "-", "--pseudonym", pseudonym, "--json",
-                          "--config", str(EXAMPLE), env=env, stdin=name + "\n")
+        added = pseudocal("client", "add", "--pseudonym", pseudonym, "--json",
+                          "--config", str(EXAMPLE), env=env, stdin=json.dumps({"name": name}))
         assert added.returncode == 0, added.stderr
         assert json.loads(added.stdout)["pseudonym"] == pseudonym
     result = pseudocal("check", "--offline", "--json", "--config", str(EXAMPLE), env=env)
@@ -69,8 +69,9 @@ def initialised(state) -> tuple[dict, Path]:
     env = state
     assert pseudocal("init", "--config", str(EXAMPLE), env=env).returncode == 0
     for name in ("Test Client One", "Test Client Two"):
-        assert pseudocal("client", "add", name, "--email", "one@example.org",
-                         "--config", str(EXAMPLE), env=env).returncode == 0
+        doc = json.dumps({"name": name, "email": "one@example.org"})
+        assert pseudocal("client", "add", "--config", str(EXAMPLE), env=env,
+                         stdin=doc).returncode == 0
     return env, Path(state["PSEUDOCAL_STATE_DIR"])
 
 

@@ -35,10 +35,31 @@ def run_checks(config_file: Path | None, offline: bool = False) -> tuple[list[di
 
 
 def _permissions(settings) -> list[dict]:
-    out = []
-    for what, path in (("key", settings.store.key_file), ("store", settings.store.path)):
-        if path.exists() and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            out.append(_item("warn", what, f"{path} is readable by others; run chmod 600 {path}"))
+    """The master key, the store and every calendar's password file: a warning, with the
+    command to run, for each one that its group or other users can read or change."""
+    import shlex
+    holds = {"key": "the master key that opens the store", "store": "the encrypted store"}
+    files = [("key", settings.store.key_file), ("store", settings.store.path)]
+    for name in app.calendar_names(settings):
+        secret = settings.calendar_for(name).password_file
+        if secret is not None:
+            files.append(("password" if name == "main" else f"password ({name})", secret))
+    out, seen = [], set()
+    for what, path in files:
+        try:
+            mode = path.stat().st_mode
+        except OSError:  # missing or unreadable: the key and server checks say so
+            continue
+        if path in seen or not mode & (stat.S_IRWXG | stat.S_IRWXO):
+            continue
+        seen.add(path)
+        readers = " and ".join(w for w, bit in (("its group", stat.S_IRGRP),
+                                                 ("other users", stat.S_IROTH)) if mode & bit)
+        how = f"can be read by {readers}" if readers else "is open to its group or others"
+        out.append(_item("warn", what, f"{path} {how} (mode "
+                         f"{stat.S_IMODE(mode):04o}), and it holds "
+                         f"{holds.get(what, 'the CalDAV password')}; "
+                         f"run: chmod 600 {shlex.quote(str(path))}"))
     return out
 
 

@@ -15,7 +15,9 @@ server spells them; ETags are opaque strings including their quotes.
 Errors (from `pseudocal.errors`), never a raw library exception:
 
     ServerError                 unreachable, timeout, DNS, 5xx, 401, 403, a
-                                missing collection, a reply we cannot read
+                                missing collection, a reply we cannot read, any
+                                redirect (never followed), a TLS failure, a listing
+                                that is not a WebDAV multistatus (remote.network)
     ConflictError(kind=...)     a conditional write was refused; read, never
                                 retried blindly:
         "exists"  create: something already lives at that href (412)

@@ -9,10 +9,14 @@ want that, and we send the bytes we were given unchanged (`WireBytes`).
 If a server answers a PUT without an ETag header, the ETag is read with one
 PROPFIND Depth: 0 (a second request for that write). Radicale, Xandikos and
 Nextcloud all return it.
+
+The network rules (no redirect followed, no proxy from the environment except
+HTTPS_PROXY/ALL_PROXY for https to another host, TLS failures explained, a
+listing trusted only as a real multistatus) are in `remote.network`.
 """
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from caldav import DAVClient
 from caldav.lib import error as dav_error
@@ -22,7 +26,9 @@ from lxml import etree
 
 from pseudocal.errors import ConfigError, ServerError
 from pseudocal.models import CalendarSettings
+from pseudocal.remote import network
 from pseudocal.remote.base import check_name, conflict, unreachable
+from pseudocal.remote.network import redact
 
 PROFILES = ("radicale", "xandikos", "nextcloud")  # caldav server profiles we know
 ICAL = "text/calendar; charset=utf-8"
@@ -31,16 +37,6 @@ _PROPFIND_ETAG = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
     b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>'
 )
-
-
-def redact(url: str) -> str:
-    """The URL without any user:password@ part, safe for messages and logs."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
 def _collection_url(url: str) -> str:
@@ -70,6 +66,22 @@ def _etag_of(resp) -> str | None:
     return etag or None
 
 
+class _Redirected(Exception):
+    """A redirect answer, stopped before the HTTP stack could follow it."""
+
+    def __init__(self, source: str, location: str) -> None:
+        super().__init__(source, location)
+        self.source, self.location = source, location
+
+
+def _refuse_redirects(response, **_kw) -> None:
+    """niquests response hook: runs before any redirect is followed, and stops it."""
+    if response.is_redirect:
+        source, location = str(response.url or ""), response.headers.get("Location", "")
+        response.close()
+        raise _Redirected(source, location)
+
+
 class CalDAVRemote:
     """One calendar collection on a CalDAV server."""
 
@@ -78,16 +90,24 @@ class CalDAVRemote:
         self.url = _collection_url(settings.url)
         self.requests = 0
         self._path = urlsplit(self.url).path
+        self._ca_file = network.check_ca_file(settings.ca_file) if settings.ca_file else None
+        self._proxy = network.proxy_for(self.url)  # (proxy URL, its variable) or None
         self._client = DAVClient(
             url=self.url,
             username=settings.username,
             password=(password or "") if settings.username else None,
             auth_type="basic" if settings.username else None,
             timeout=timeout,
+            ssl_verify_cert=self._ca_file or True,
             features=_features(settings.server),
             enable_rfc6764=False,
             rate_limit_handle=False,
         )
+        session = self._client.session
+        session.trust_env = False  # no proxy, .netrc or CA variables behind our back
+        session.max_redirects = 0  # belt and braces: the hook below refuses first
+        session.hooks.setdefault("response", []).append(_refuse_redirects)
+        self._client.proxy = self._proxy[0] if self._proxy else None
         self._calendar = self._client.calendar(url=self.url)  # no request
         self._closed = False
 
@@ -98,7 +118,7 @@ class CalDAVRemote:
                           {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
         if resp.status != 207:
             raise self._collection_error(resp, "PROPFIND")
-        return self._parse_listing(resp)
+        return self._parse_listing(resp, listing=True)
 
     def get(self, href: str) -> tuple[bytes, str]:
         resp = self._send("GET", self._abs(href), headers={"Accept": "text/calendar"})
@@ -164,6 +184,11 @@ class CalDAVRemote:
         self.requests += 1
         try:
             resp = self._client.request(url, method, body, headers or {})
+        except _Redirected as exc:
+            raise network.redirect_refused(method, exc.source or url, exc.location) from None
+        except http.exceptions.TooManyRedirects as exc:  # only if the hook did not run
+            where = exc.response.headers.get("Location", "") if exc.response else ""
+            raise network.redirect_refused(method, url, where) from None
         except dav_error.AuthorizationError as exc:
             raise self._auth_error(exc, url) from None
         except dav_error.RateLimitError as exc:
@@ -171,7 +196,7 @@ class CalDAVRemote:
         except http.exceptions.Timeout:
             raise unreachable(self.url, f"no answer within {self._client.timeout} s") from None
         except (http.exceptions.RequestException, OSError) as exc:
-            raise unreachable(self.url, _transport_detail(exc)) from None
+            raise self._transport_error(exc) from None
         except (dav_error.DAVError, etree.XMLSyntaxError) as exc:
             raise ServerError(f"unreadable reply from the calendar server at {self.url} "
                               f"to {method}: {exc.__class__.__name__}",
@@ -205,17 +230,58 @@ class CalDAVRemote:
 
     # ------------------------------------------------------------ replies
 
-    def _parse_listing(self, resp, keep_self: bool = False) -> dict[str, str]:
-        if resp.tree is None:
+    def _parse_listing(self, resp, keep_self: bool = False,
+                       listing: bool = False) -> dict[str, str]:
+        """{href: etag} from a real WebDAV multistatus, never from anything else.
+
+        An HTML page (a proxy's, a captive portal's, a plain web server's) or any other
+        document is a ServerError, not an empty listing the planner would trust; so is a
+        calendar listing without a single DAV:response (it always holds the collection)."""
+        if resp.tree is None and not resp.raw:
             raise ServerError(f"empty PROPFIND reply from the calendar server at {self.url}",
                               next_step="check that the URL points to a CalDAV calendar",
                               where=self.url)
+        if resp.tree is None or resp.tree.tag != f"{DAV}multistatus":
+            raise self._not_multistatus(resp)
+        nodes = list(resp.tree.iter(f"{DAV}response"))
+        if listing and not nodes:
+            raise self._not_multistatus(resp, "an empty multistatus (not even the calendar "
+                                              "itself)")
         found: dict[str, str] = {}
-        for node in resp.tree.iter(f"{DAV}response"):
+        for node in nodes:
             href, etag, is_collection = _read_response(node)
             if href and etag and (keep_self or not is_collection):
                 found[urlsplit(href).path] = etag
         return found
+
+    def _not_multistatus(self, resp, what: str = "") -> ServerError:
+        if not what:
+            kind = (resp.headers.get("Content-Type", "") if resp.headers else "").split(";")[0]
+            tag = etree.QName(resp.tree).localname if resp.tree is not None else ""
+            what = (f"a <{tag}> document" if tag else "a document") + (
+                f" ({kind})" if kind else "")
+        return ServerError(
+            f"the calendar server at {self.url} answered PROPFIND with {resp.status} and "
+            f"{what} instead of a WebDAV listing of the calendar: the URL is not a CalDAV "
+            "calendar, or a proxy or web server answered in its place; pseudocal trusts no "
+            "listing it cannot read",
+            next_step="check the calendar URL (and any proxy); nothing was changed",
+            where=self.url)
+
+    def _transport_error(self, exc: BaseException) -> ServerError:
+        tls = network.tls_failure(self.url, exc, self._ca_file,
+                                  tls_error=isinstance(exc, http.exceptions.SSLError))
+        if tls is not None:
+            return tls
+        if self._proxy and isinstance(exc, http.exceptions.ProxyError):
+            proxy, variable = self._proxy
+            return ServerError(
+                f"cannot reach the calendar server at {self.url} through the proxy "
+                f"{redact(proxy)} (from {variable}): {_transport_detail(exc)}",
+                next_step=f"check the proxy, or add {network.origin(self.url)[1]} to "
+                          "NO_PROXY to go direct; the next sync will try again",
+                where=self.url)
+        return unreachable(self.url, _transport_detail(exc))
 
     def _auth_error(self, exc: dav_error.AuthorizationError, url: str) -> ServerError:
         if any(t.endswith("}no-uid-conflict") for t in (exc.preconditions or [])):
@@ -243,6 +309,8 @@ class CalDAVRemote:
                 f"the calendar {self.url} does not exist ({resp.status} on {method})",
                 next_step="check the calendar URL, or create the calendar on the server",
                 where=self.url)
+        if method == "PROPFIND" and 200 <= resp.status < 300:
+            return self._not_multistatus(resp)
         return self._status_error(resp, method, self._path)
 
     def _status_error(self, resp, method: str, href: str) -> ServerError:
