@@ -1,7 +1,9 @@
 """Test helpers: a practitioner's files (config, key, store) around a real server."""
 from __future__ import annotations
 
+import io
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,13 +45,27 @@ class Practice:
         self.config.write_text(text, encoding="utf-8")
         return self.config
 
-    def run(self, *argv: str) -> int:
+    def run(self, *argv: str, stdin: str | None = None) -> int:
+        """The CLI in-process; `stdin` is what it reads on standard input (not a terminal)."""
         self.write_config()
-        return cli.main([*argv, "--config", str(self.config)])
+        saved = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            return cli.main([*argv, "--config", str(self.config)])
+        finally:
+            sys.stdin = saved
 
-    def add_client(self, name: str, capsys, *opts: str) -> str:
-        self.write_config()
+    def add_client(self, name: str, capsys, *opts: str, **fields: str) -> str:
+        """`client add` with the identity as a JSON document on standard input, never as
+        arguments; sessions of a pseudonym it rotates follow, as the config file did."""
         capsys.readouterr()
-        code = cli.main(["client", "add", name, *opts, "--json", "--config", str(self.config)])
+        code = self.run("client", "add", *opts, "--json",
+                        stdin=json.dumps({"name": name, **fields}))
         assert code == 0
-        return json.loads(capsys.readouterr().out)["pseudonym"]
+        doc = json.loads(capsys.readouterr().out)
+        for rotated in doc["rotated"]:
+            for session in self.sessions:
+                if session.client == rotated["old"]:
+                    session.client = rotated["pseudonym"]
+        return doc["pseudonym"]

@@ -78,8 +78,7 @@ def test_no_identity_reaches_the_server_or_the_logs(tmp_path, radicale, capsys):
     people = [identities(i, n) for i, n in enumerate(NAMES)]
     start = date.today() + timedelta(days=1)
     for i, p in enumerate(people):
-        pseudonym = practice.add_client(p["name"], capsys, "--email", p["email"],
-                                        "--phone", p["phone"])
+        pseudonym = practice.add_client(p["name"], capsys, email=p["email"], phone=p["phone"])
         practice.sessions.append(Session(pseudonym, f"{start + timedelta(days=i % 7)}T"
                                                     f"{8 + i % 10:02d}:{(i * 5) % 60:02d}:00"))
     capsys.readouterr()

@@ -281,7 +281,8 @@ def test_a_real_name_in_the_config_is_refused_without_being_echoed(practice, rad
 
 def test_a_chosen_pseudonym_may_not_share_a_word_with_another_clients_name(
         practice, capsys):
-    assert practice.run("client", "add", "Test Person Delta", "--pseudonym", "Gamma Heron") == 9
+    assert practice.run("client", "add", "--pseudonym", "Gamma Heron",
+                        stdin='name = "Test Person Delta"') == 9
     assert "another client" in capsys.readouterr().err
 
 
@@ -365,5 +366,6 @@ def test_a_calendar_whose_name_extends_the_old_one_is_still_a_changed_calendar(
 
 def test_a_time_zone_that_is_a_folder_or_fixed_offset_is_refused_cleanly(practice, capsys):
     for zone in ("America", "EST"):
-        assert practice.run("client", "add", "Test Person Epsilon", "--timezone", zone) == 9
-        assert "--timezone" in capsys.readouterr().err
+        doc = json.dumps({"name": "Test Person Epsilon", "timezone": zone})
+        assert practice.run("client", "add", stdin=doc) == 9
+        assert "timezone:" in capsys.readouterr().err

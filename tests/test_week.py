@@ -52,7 +52,8 @@ def test_a_week_without_store_or_key_shows_pseudonyms_breaks_and_supervision(pra
 def test_reveal_adds_the_real_names_from_the_store(practice, capsys):
     assert practice.run("init") == 0
     for pseudonym, name in NAMES.items():
-        assert practice.run("client", "add", name, "--pseudonym", pseudonym) == 0
+        assert practice.run("client", "add", "--pseudonym", pseudonym,
+                            stdin=json.dumps({"name": name})) == 0
     plain = week_text(practice, capsys, "2027-03-03")
     assert "Test Person" not in plain
     revealed = week_text(practice, capsys, "2027-03-03", "--reveal")

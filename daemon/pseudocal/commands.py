@@ -1,15 +1,15 @@
 """Command handlers: each opens what it needs through `app`, does one thing, reports."""
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import advice, app, clients, crypto, engine, health, progress, schedule
+from . import advice, app, clients, crypto, engine, health, identity_input, progress, terminal
 from .cli import emit, render_error
 from .errors import AlreadyExists, InputError
-from .models import ClientIdentity
 from .store import Store
 
 log = logging.getLogger("pseudocal")
@@ -20,13 +20,20 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_init)
 
     client = sub.add_parser("client", help="manage clients (identities stay local)")
-    csub = client.add_subparsers(dest="client_command", required=True, metavar="ACTION")
-    p = csub.add_parser("add", parents=[common], help="add a client; prints the pseudonym")
-    p.add_argument("name", help="the client's real name ('-' reads it from standard input)")
+    csub = client.add_subparsers(dest="client_command", required=True, metavar="ACTION",
+                                 parser_class=identity_input.HoldingParser)
+    p = csub.add_parser("add", parents=[common], hold_extras=True, allow_abbrev=False,
+                        help="add a client (details from a prompt or standard input); "
+                        "prints the pseudonym", description=_IDENTITY_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pseudonym", help="choose the pseudonym instead of drawing one")
-    for opt in ("email", "phone", "timezone", "country", "notes"):
-        p.add_argument(f"--{opt}")
     p.set_defaults(handler=cmd_client_add)
+    p = csub.add_parser("edit", parents=[common], hold_extras=True, allow_abbrev=False,
+                        help="change a client's details (from a prompt or standard input)",
+                        description=_IDENTITY_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("pseudonym")
+    p.set_defaults(handler=cmd_client_edit)
     p = csub.add_parser("list", parents=[common], help="pseudonyms and identities, decrypted")
     p.set_defaults(handler=cmd_client_list)
     p = csub.add_parser("show", parents=[common], help="one client, decrypted")
@@ -99,43 +106,102 @@ def _init_text(store: Path, key: Path, created: bool) -> str:
 # ---------------------------------------------------------------- clients
 
 
+_IDENTITY_HELP = """\
+Client details are never taken as arguments: arguments stay in the shell history and
+every local user can read them in /proc/PID/cmdline. In a terminal, the command asks for
+each field (name, email, phone, country, timezone, contact, notes; Enter skips or keeps).
+From a script, give one JSON or TOML document on standard input, e.g.
+
+  pseudocal client add < client.toml        (name = "...", email = "...", one per line)
+  printf '%s' "$json" | pseudocal client add   ({"name": "...", "phone": "..."})
+
+For edit, a field left out is kept and an empty one ("") is cleared."""
+
+
 def cmd_client_add(args) -> int:
+    document = identity_input.refuse_arguments(getattr(args, "refused_args", []), "add")
     settings = app.load_settings(args.config)
-    name = sys.stdin.readline().strip() if args.name == "-" else args.name.strip()
-    if not name:
-        raise InputError("the client's name is empty", next_step="give the name, or '-' and "
-                         "type it on standard input")
-    identity = ClientIdentity(name=name, email=args.email, phone=args.phone,
-                              timezone=_zone(args.timezone), country=args.country,
-                              notes=args.notes)
     with app.open_store(settings) as store:
-        existing = store.list_clients()
-        pseudonym = clients.choose_pseudonym(identity, [c.identity for c in existing],
-                                             {c.pseudonym for c in existing}, args.pseudonym)
-        client = store.add_client(identity, pseudonym)
-    clashes = clients.clashing_pseudonyms(identity, {c.pseudonym: c.id for c in existing})
-    warning = "".join(f"\nwarning: the pseudonym {p} shares a word with this client's name; "
-                      f"run `pseudocal client rotate \"{p}\"`" for p in clashes)
-    emit(args, {"pseudonym": client.pseudonym, "id": client.id, "clashes": clashes},
-         f"added a client as {client.pseudonym}\n"
-         f"use this pseudonym in the config: client = \"{client.pseudonym}\"{warning}")
+        entered = identity_input.read_input(sys.stdin, sys.stderr, command="add",
+                                            document=document)
+        identity = identity_input.new_identity(entered)
+        chosen = _chosen_pseudonym(args.pseudonym, entered.pseudonym)
+        client, rotations = clients.add_client(store, identity, chosen, settings.source)
+    stored = client.identity
+    doc = {"pseudonym": client.pseudonym, "id": client.id,
+           "rotated": [r.as_dict() for r in rotations], "phone_parsed": _phone_parsed(stored)}
+    text = (f"added a client as {terminal.safe(client.pseudonym)}\n"
+            f"use this pseudonym in the config: client = \"{terminal.safe(client.pseudonym)}\""
+            + _phone_note(stored) + _rotation_text(rotations, settings.source))
+    emit(args, doc, text)
     return 0
 
 
-def _zone(name: str | None) -> str | None:
-    if name is None:
-        return None
-    problem = schedule.zone_problem(name)
-    if problem is not None:
-        raise InputError(f"--timezone: {problem[0]}", next_step=problem[1])
-    return name
+def cmd_client_edit(args) -> int:
+    document = identity_input.refuse_arguments(getattr(args, "refused_args", []),
+                                               "edit PSEUDONYM")
+    settings = app.load_settings(args.config)
+    with app.open_store(settings) as store:
+        client = _find(store, args.pseudonym)
+        entered = identity_input.read_input(sys.stdin, sys.stderr, command="edit PSEUDONYM",
+                                            current=client.identity, label=client.pseudonym,
+                                            document=document)
+        identity = identity_input.edited_identity(client.identity, entered)
+        changed = identity_input.changed_fields(client.identity, identity)
+        if changed:
+            edited, rotations = clients.edit_client(store, client, identity, settings.source)
+        else:
+            edited, rotations = client, []
+    doc = {"pseudonym": edited.pseudonym, "id": edited.id, "changed": changed,
+           "rotated": [r.as_dict() for r in rotations]}
+    label = terminal.safe(client.pseudonym)
+    text = (f"updated {label}: {', '.join(changed)} changed" if changed
+            else f"no change to {label}")
+    if changed:
+        doc["phone_parsed"] = _phone_parsed(edited.identity)
+        text += _phone_note(edited.identity) if "phone" in changed else ""
+    emit(args, doc, text + _rotation_text(rotations, settings.source))
+    return 0
+
+
+def _chosen_pseudonym(option: str | None, document: str | None) -> str | None:
+    if option is not None and document is not None and option != document:
+        raise InputError("two different pseudonyms were given (--pseudonym and the "
+                         "document's pseudonym); nothing was stored",
+                         next_step="give one of them")
+    return option if option is not None else document
+
+
+def _phone_parsed(identity) -> bool | None:
+    return None if not identity.phone else identity.phone_e164 is not None
+
+
+def _phone_note(identity) -> str:
+    if _phone_parsed(identity) is not False:
+        return ""
+    return ("\nnote: the phone was stored but could not be read as a phone number; give it "
+            "with its country code (+44 ...) or set the client's country (GB, US...), so "
+            "leak checks can match it in any format")
+
+
+def _rotation_text(rotations, config: Path) -> str:
+    lines = []
+    for r in rotations:
+        where = (f"{r.config_lines} session(s) in {config} updated" if not r.config_error
+                 else f"could not update {config} ({r.config_error}): replace "
+                      f"\"{terminal.safe(r.old)}\" with \"{terminal.safe(r.new)}\" there by hand")
+        lines.append(f"\nrotated {terminal.safe(r.old)} to {terminal.safe(r.new)}: it shared "
+                     f"a word with a client's name, so it is never published again; {where}; "
+                     "the next sync re-titles its events")
+    return "".join(lines)
 
 
 def _client_doc(client) -> dict:
     ident = client.identity
     return {"pseudonym": client.pseudonym, "name": ident.name, "email": ident.email,
             "phone": ident.phone, "timezone": ident.timezone, "country": ident.country,
-            "notes": ident.notes, "added": client.created_at.isoformat()}
+            "contact": ident.contact, "notes": ident.notes,
+            "added": client.created_at.isoformat()}
 
 
 def cmd_client_list(args) -> int:
@@ -143,15 +209,16 @@ def cmd_client_list(args) -> int:
     with app.open_store(settings) as store:
         everyone = store.list_clients()
     rows = [_client_doc(c) for c in everyone]
-    lines = [f"{r['pseudonym']:<24} {r['name']}" for r in rows] or ["no clients yet"]
+    lines = [f"{terminal.safe(r['pseudonym']):<24} {terminal.safe(r['name'])}"
+             for r in rows] or ["no clients yet"]
     emit(args, {"clients": rows}, "\n".join(lines))
     return 0
 
 
 def _find(store, pseudonym: str):
     client = store.find_client(pseudonym)
-    if client is None:
-        raise InputError(f"no client with pseudonym {pseudonym!r}",
+    if client is None:  # not echoed: a real name may have been typed by mistake
+        raise InputError("no client has the pseudonym given",
                          next_step="see `pseudocal client list`")
     return client
 
@@ -161,7 +228,7 @@ def cmd_client_show(args) -> int:
     with app.open_store(settings) as store:
         client = _find(store, args.pseudonym)
     doc = _client_doc(client)
-    emit(args, doc, "\n".join(f"{k:<10} {v}" for k, v in doc.items() if v))
+    emit(args, doc, "\n".join(f"{k:<10} {terminal.safe(v)}" for k, v in doc.items() if v))
     return 0
 
 
