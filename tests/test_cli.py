@@ -189,3 +189,19 @@ def test_key_rotation_to_a_separate_file_for_a_systemd_credential(initialised, t
     assert pseudocal("client", "list", "--config", str(EXAMPLE), env=env).returncode == 4
     (state / "store-key").write_bytes(new_file.read_bytes())
     assert pseudocal("client", "list", "--config", str(EXAMPLE), env=env).returncode == 0
+
+
+@pytest.mark.parametrize("argv", [("week", "2026-12-01"), ("check", "--offline")])
+def test_output_piped_to_a_reader_that_has_gone_ends_quietly_with_141(state, argv):
+    """`pseudocal week | head`: the reader closed before pseudocal wrote; no traceback."""
+    base = {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run([sys.executable, "-m", "pseudocal", *argv, "--config",
+                               str(EXAMPLE)], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env={**base, **state}, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

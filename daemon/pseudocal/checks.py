@@ -8,6 +8,7 @@ from pathlib import Path
 from . import app, engine, logs, selfcare
 from .durations import format_hours
 from .errors import ConfigError, KeyError_, PrivacyViolation, PseudocalError
+from .pseudonyms import normalise
 from .store import Store
 
 
@@ -26,8 +27,8 @@ def run_checks(config_file: Path | None, offline: bool = False) -> tuple[list[di
         return items, exc.exit_code
     items.append(_item("ok", "config", f"{settings.source}: {len(settings.sessions)} sessions"))
     items += _permissions(settings)
-    items += _schedule(settings, datetime.now(timezone.utc))
     if not Store.exists(settings.store.path):
+        items += _schedule(settings, {}, datetime.now(timezone.utc))
         items.append(_item("note", "store", f"no store yet at {settings.store.path}; "
                                              "run `pseudocal init`"))
         return items, 0
@@ -63,10 +64,13 @@ def _permissions(settings) -> list[dict]:
     return out
 
 
-def _schedule(settings, now: datetime) -> list[dict]:
-    """Schedule warnings up to the horizon and months short of supervision (never a failure)."""
+def _schedule(settings, known: dict[str, str], now: datetime) -> list[dict]:
+    """Schedule warnings up to the horizon and months short of supervision (never a failure).
+
+    `known` maps the store's normalised pseudonyms to themselves: a session naming anything
+    else is shown as sessions[N], never by the value the config has."""
     found = [_item("warn", "schedule", w.message)
-             for w in selfcare.schedule_warnings(settings, None, now)]
+             for w in selfcare.schedule_warnings(settings, known, now)]
     if not settings.supervision.enabled:
         found.append(_item("note", "supervision", "no [supervision] table: the ledger and its "
                                                   "\"Book supervision\" reminders are off"))
@@ -90,18 +94,25 @@ def _fail(items: list[dict], exc: PseudocalError, what: str) -> int:
 
 
 def _check_store(settings, items: list[dict], offline: bool) -> int:
-    """Key, store, the config's clients, the allow-list, and (online) the server and plan."""
+    """Key, store, the config's clients, the allow-list, and (online) the server and plan.
+    Schedule warnings name the store's pseudonyms only (sessions[N] for any other value)."""
+    now, shown = datetime.now(timezone.utc), False
     try:
         with app.open_store(settings) as store:
             items.append(_item("ok", "key", f"{settings.store.key_file} opens the store"))
-            items.append(_item("ok", "store", f"{settings.store.path}: "
-                               f"{len(store.list_clients())} clients, "
+            known = {normalise(p): p for p in store.pseudonyms()}
+            items.append(_item("ok", "store", f"{settings.store.path}: {len(known)} clients, "
                                f"{len(store.records())} events pushed"))
+            items += _schedule(settings, known, now)
+            shown = True
             return _check_objects(settings, store, items, offline)
     except KeyError_ as exc:
-        return _fail(items, exc, "key")
+        code = _fail(items, exc, "key")
     except PseudocalError as exc:
-        return _fail(items, exc, "store")
+        code = _fail(items, exc, "store")
+    if not shown:
+        items += _schedule(settings, {}, now)
+    return code
 
 
 def _check_objects(settings, store, items: list[dict], offline: bool) -> int:
