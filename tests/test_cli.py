@@ -50,6 +50,17 @@ def test_example_config_with_its_clients_passes_every_offline_check(state):
     assert result.returncode == 0 and doc["ok"], doc
     assert {c["what"] for c in doc["checks"]} >= {"config", "key", "store"}
 
+    # a real name (or a part of it) typed into client = by mistake: named by place only
+    for typed in ("Test Client Three", "Client Three", "Thr\u0435e"):
+        mistaken = Path(state["PSEUDOCAL_STATE_DIR"]) / "mistaken.toml"
+        mistaken.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
+            '"Silver Maple"', json.dumps(typed)), encoding="utf-8")
+        result = pseudocal("check", "--offline", "--config", str(mistaken), env=env)
+        said = result.stdout + result.stderr
+        assert result.returncode == 3, said
+        assert "this names a client" in said and "Three" not in said and "\u0435" not in said
+        assert "sessions[" in said
+
 
 def test_init_writes_a_0600_key_and_refuses_to_run_twice(state):
     env = state
