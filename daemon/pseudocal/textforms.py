@@ -83,8 +83,3 @@ def tokens(text: str) -> list[str]:
     """The canonical letters-and-digits runs of `text`."""
     return _TOKEN.findall(canon(text))
 
-
-def is_unsafe_char(char: str) -> bool:
-    """Control, format (bidi, zero-width), surrogate, private-use or unassigned characters:
-    what must never be stored in an identity or reach a terminal raw."""
-    return unicodedata.category(char).startswith("C")
