@@ -173,3 +173,68 @@ def test_a_surname_that_is_a_word_of_pseudocals_own_checklist_does_not_block_it(
                   alarms=((timedelta(minutes=15), "Smart speakers off, please"),))
     with pytest.raises(PrivacyViolation, match="DESCRIPTION contains a client's name"):
         privacy.check(render(s, now=NOW), ids, KEY, "s")
+
+
+# ---------------------------------------------------------------- VTIMEZONE and clock changes
+
+from pseudocal import schedule, vtimezone  # noqa: E402
+
+UTC = timezone.utc
+LONDON = "Europe/London"
+
+
+def _brute_force_changes(zone: str, start: datetime, end: datetime) -> list[datetime]:
+    """Every minute at which the zone's offset changes, by stepping a quarter hour."""
+    tz, found, t = ZoneInfo(zone), [], start
+    while t < end:
+        if t.astimezone(tz).utcoffset() != (t + timedelta(minutes=15)).astimezone(tz).utcoffset():
+            u = t
+            while u.astimezone(tz).utcoffset() == t.astimezone(tz).utcoffset():
+                u += timedelta(minutes=1)
+            found.append(u)
+        t += timedelta(minutes=15)
+    return found
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Australia/Lord_Howe",
+                                  "Europe/Dublin", "America/Santiago", "Africa/Casablanca",
+                                  "Asia/Tokyo"])
+def test_transitions_are_zoneinfos_own(zone):
+    start, end = datetime(2026, 6, 1, tzinfo=UTC), datetime(2028, 6, 1, tzinfo=UTC)
+    found = vtimezone.transitions(zone, start, end)
+    assert [t.at for t in found] == _brute_force_changes(zone, start, end)
+    tz = ZoneInfo(zone)
+    for t in found:
+        assert t.before == (t.at - timedelta(seconds=1)).astimezone(tz).utcoffset()
+        assert t.after == t.at.astimezone(tz).utcoffset()
+
+
+def _observances(ical: bytes) -> list:
+    [vtz] = Calendar.from_ical(ical).walk("VTIMEZONE")
+    return vtz.subcomponents
+
+
+def test_onsets_are_local_time_before_the_change_one_rdate_each():
+    ical = render(spec(tz=LONDON), now=NOW)  # open-ended: 4 years ahead
+    found = _observances(ical)
+    assert ical.count(b"RDATE") == len(found) and b"RDATE:2028" in ical and b"," not in \
+        b"".join(ln for ln in ical.splitlines() if ln.startswith(b"RDATE"))
+    for obs in found:
+        assert obs["RDATE"].dts[0].dt == obs["DTSTART"].dt  # the onset, in both places
+    daylight = [o["DTSTART"].dt for o in found if o.name == "DAYLIGHT"]
+    standard = [o["DTSTART"].dt for o in found if o.name == "STANDARD"][1:]
+    assert datetime(2027, 3, 28, 1, 0) in daylight  # 01:00 GMT: TZOFFSETFROM +0000
+    assert datetime(2027, 10, 31, 2, 0) in standard  # 02:00 BST: TZOFFSETFROM +0100
+    assert len(daylight) == 3 and max(daylight).year == 2029  # to 1 January 2030
+    assert b"COMMENT" not in ical
+
+
+def test_lord_howe_half_hour_and_dublin_negative_dst():
+    lord_howe = _observances(render(spec(tz="Australia/Lord_Howe"), now=NOW))
+    offsets = {(o["TZOFFSETFROM"].td, o["TZOFFSETTO"].td) for o in lord_howe[1:]}
+    assert offsets == {(timedelta(hours=11), timedelta(hours=10, minutes=30)),
+                       (timedelta(hours=10, minutes=30), timedelta(hours=11))}
+    dublin = _observances(render(spec(tz="Europe/Dublin"), now=NOW))
+    assert {str(o["TZNAME"]) for o in dublin} == {"GMT", "IST"}
+    tokyo = _observances(render(spec(tz="Asia/Tokyo"), now=NOW))
+    assert len(tokyo) == 1 and tokyo[0]["TZOFFSETTO"].td == timedelta(hours=9)

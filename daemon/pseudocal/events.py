@@ -2,19 +2,19 @@
 
 A repeating session is rendered as ONE recurring VEVENT (RRULE + EXDATE), the
 way a calendar app stores it. Times carry the rule's TZID and a matching
-VTIMEZONE. Nothing here knows who a client is: it sees a pseudonym and a
-random client id only.
+VTIMEZONE (vtimezone.py: one observance per clock change, from zoneinfo).
+Nothing here knows who a client is: it sees a pseudonym and a random client id only.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vRecur
 
-from . import schedule
+from . import schedule, vtimezone
 from .models import Recurrence
 
 PRODID = "-//Calendar//EN"  # neutral: names no product that would hint at therapy
@@ -80,14 +80,16 @@ def _alarm(before: timedelta, text: str) -> Alarm:
 
 
 def _add_timezones(cal: Calendar, rec: Recurrence, today: date) -> None:
+    if vtimezone.is_utc(rec.timezone):
+        return
     first = rec.start.date()
     last = date(max(today.year, first.year) + VTIMEZONE_YEARS_AHEAD, 1, 1)
     end = _last_local_date(rec)
     if end is not None:
         last = max(min(last, end + timedelta(days=1)), first + timedelta(days=1))
-    cal.add_missing_timezones(first_date=first, last_date=last)
-    for vtz in cal.walk("VTIMEZONE"):
-        vtz.pop("COMMENT", None)  # icalendar notes its range in a COMMENT; we send no free text
+    since = schedule.localize(datetime.combine(first - timedelta(days=1), time.min),
+                              rec.timezone)
+    cal.subcomponents.insert(0, vtimezone.vtimezone(rec.timezone, since, last))
 
 
 def _last_local_date(rec: Recurrence) -> date | None:
