@@ -1,0 +1,1 @@
+"""`make interop`: pseudocal against DAViCal and Cyrus on loopback (see run.sh)."""
