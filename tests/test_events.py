@@ -178,6 +178,7 @@ def test_a_surname_that_is_a_word_of_pseudocals_own_checklist_does_not_block_it(
 # ---------------------------------------------------------------- VTIMEZONE and clock changes
 
 from pseudocal import schedule, vtimezone  # noqa: E402
+from pseudocal.events import anchored  # noqa: E402
 
 UTC = timezone.utc
 LONDON = "Europe/London"
@@ -238,3 +239,100 @@ def test_lord_howe_half_hour_and_dublin_negative_dst():
     assert {str(o["TZNAME"]) for o in dublin} == {"GMT", "IST"}
     tokyo = _observances(render(spec(tz="Asia/Tokyo"), now=NOW))
     assert len(tokyo) == 1 and tokyo[0]["TZOFFSETTO"].td == timedelta(hours=9)
+
+
+def _events(ical: bytes) -> list:
+    return Calendar.from_ical(ical).walk("VEVENT")
+
+
+def _weekly(start: datetime, minutes: int = 50, **kw) -> EventSpec:
+    when = Recurrence(start, timedelta(minutes=minutes), LONDON, "FREQ=WEEKLY", **kw)
+    return EventSpec(uid=make_uid(KEY, "session:x:1"), summary="Amber Falcon", when=when,
+                     alarms=((timedelta(minutes=15), "Prepare the space"),))
+
+
+def test_gap_and_fold_occurrences_are_overrides_with_unambiguous_times():
+    ical = render(_weekly(datetime(2027, 3, 21, 1, 30), until=date(2027, 11, 7)), now=NOW)
+    master, gap, fold = _events(ical)
+    assert "RECURRENCE-ID" not in master
+    assert gap["RECURRENCE-ID"].dt == datetime(2027, 3, 28, 1, 30, tzinfo=ZoneInfo(LONDON))
+    assert gap["DTSTART"].dt == datetime(2027, 3, 28, 2, 30, tzinfo=ZoneInfo(LONDON))
+    assert gap["DTEND"].dt == datetime(2027, 3, 28, 3, 20, tzinfo=ZoneInfo(LONDON))
+    # 01:30 on 31 October happens twice: the earlier, in UTC, and 50 minutes long
+    assert fold["RECURRENCE-ID"].to_ical() == b"20271031T013000"
+    assert fold["DTSTART"].to_ical() == b"20271031T003000Z"
+    assert fold["DTEND"].to_ical() == b"20271031T012000Z"
+    assert [a["DESCRIPTION"] for a in fold.walk("VALARM")] == ["Prepare the space"]
+    privacy.check(ical, IDS, KEY, "test")
+
+
+def test_an_occurrence_spanning_a_change_is_an_override():
+    ical = render(_weekly(datetime(2027, 3, 21, 0, 40), count=3), now=NOW)  # 00:40-01:30 GMT
+    master, span = _events(ical)
+    assert span["RECURRENCE-ID"].to_ical() == b"20270328T004000"
+    assert span["DTSTART"].dt.astimezone(UTC) == datetime(2027, 3, 28, 0, 40, tzinfo=UTC)
+    assert span["DTEND"].dt.astimezone(UTC) == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    assert len(_events(render(_weekly(datetime(2027, 3, 21, 10, 0), count=3), now=NOW))) == 1
+
+
+def test_a_series_starting_on_an_irregular_day_is_anchored_on_a_plain_one():
+    s = _weekly(datetime(2027, 3, 28, 1, 30), count=3)  # a trimmed series: first in the gap
+    assert anchored(s.when).start == datetime(2027, 3, 21, 1, 30)
+    master, gap = _events(render(s, now=NOW))
+    assert master["DTSTART"].to_ical() == b"20270321T013000"
+    assert master["EXDATE"].to_ical() == b"20270321T013000"
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=4"
+    assert gap["RECURRENCE-ID"].to_ical() == b"20270328T013000"
+
+
+def test_a_single_event_with_an_ambiguous_end_is_written_in_utc():
+    when = Recurrence(datetime(2027, 10, 31, 0, 40), timedelta(minutes=50), LONDON)
+    [event] = _events(render(EventSpec(make_uid(KEY, "x:2"), "Amber Falcon", when), now=NOW))
+    assert event["DTSTART"].to_ical() == b"20271030T234000Z"
+    assert event["DTEND"].to_ical() == b"20271031T003000Z"  # 01:30 BST, not 01:30 GMT
+
+
+def test_skips_and_until_on_irregular_days_use_the_rules_own_time():
+    ical = render(_weekly(datetime(2027, 3, 21, 1, 30), until=date(2027, 10, 31),
+                          skip=(date(2027, 3, 28),)), now=NOW)
+    master, fold = _events(ical)
+    assert master["EXDATE"].to_ical() == b"20270328T013000"  # not the shifted 02:30
+    # the last one is 01:30 on 31 October, which also happens an hour later: UNTIL keeps both
+    assert master["RRULE"].to_ical().endswith(b"UNTIL=20271031T013000Z")
+    assert fold["RECURRENCE-ID"].to_ical() == b"20271031T013000"
+
+
+def test_plain_objects_do_not_change_between_renders():
+    plain = spec(tz=LONDON)
+    first = render(plain, now=NOW)
+    assert len(_events(first)) == 1 and b"RECURRENCE-ID" not in first
+    assert content_hash(first) == content_hash(render(plain, now=NOW + timedelta(days=20)))
+    gap = _weekly(datetime(2027, 3, 21, 1, 30))
+    assert content_hash(render(gap, now=NOW)) == content_hash(
+        render(gap, now=NOW + timedelta(days=20)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["Europe/London", "America/New_York", "Australia/Lord_Howe",
+                        "Europe/Dublin", "America/Santiago"]),
+       st.integers(min_value=0, max_value=2 * 365), st.integers(min_value=0, max_value=95),
+       st.sampled_from([20, 50, 90, 150]),
+       st.sampled_from(["FREQ=WEEKLY", "FREQ=DAILY", "FREQ=WEEKLY;INTERVAL=2", None]))
+def test_every_instance_is_plain_or_overridden(zone, day, quarter, minutes, rule):
+    start = datetime(2026, 12, 1) + timedelta(days=day, minutes=15 * quarter)
+    if schedule.local_time_problem(start, zone) is not None:
+        start += timedelta(hours=3)
+    when = Recurrence(start, timedelta(minutes=minutes), zone, rule,
+                      count=None if rule is None else 60)
+    ical = render(EventSpec(make_uid(KEY, "p"), "Amber Falcon", when), now=NOW)
+    privacy.check(ical, IDS, KEY, "test")
+    events = _events(ical)
+    master = events[0]
+    rec = anchored(when)
+    if rule is not None:
+        assert schedule.plain(rec.start, rec.duration, zone) or rec is when
+    overridden = {e["RECURRENCE-ID"].dt.replace(tzinfo=None) for e in events[1:]}
+    for naive in schedule.wall_starts(when, datetime(2026, 1, 1), datetime(2031, 1, 1)):
+        assert schedule.plain(naive, when.duration, zone) or naive in overridden
+    if rule is None and not schedule.plain(start, when.duration, zone):
+        assert master["DTSTART"].to_ical().endswith(b"Z")

@@ -195,6 +195,29 @@ def local_time_problem(naive: datetime, tz: str) -> str | None:
     return "gap" if back != naive else "fold"
 
 
+def plain(naive: datetime, duration: timedelta, tz: str | ZoneInfo) -> bool:
+    """Whether every reader places an occurrence starting at wall-clock `naive` alike.
+
+    True when its start and its end exist exactly once and no clock change falls inside it
+    (so wall-clock and elapsed arithmetic give the same end). A parser that resolves gaps
+    and folds its own way, or that adds the duration to the wall-clock start, then still
+    finds what `localize` and `expand` say. False for an occurrence in a gap or a fold, or
+    one that spans a change: events.py publishes those with explicit times.
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    name = zone.key
+    if local_time_problem(naive, name) is not None:
+        return False
+    end = _wall(localize(naive, zone).astimezone(UTC) + duration, zone)  # elapsed time
+    return end - naive == duration and local_time_problem(end, name) is None
+
+
+def latest_reading(naive: datetime, tz: str | ZoneInfo) -> datetime:
+    """The latest UTC instant any reader can give wall-clock `naive` (a gap or a fold has two)."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return max(naive.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
+
+
 def transition_length(naive: datetime, tz: str) -> timedelta:
     """How far the clocks move at a gap or fold around `naive` (zero elsewhere)."""
     zone = ZoneInfo(tz)
@@ -274,6 +297,11 @@ def nearest_dates(rec: Recurrence, day: date, n: int = 2) -> list[date]:
     return sorted(dates[:n])
 
 
+def wall_starts(rec: Recurrence, low: datetime, high: datetime) -> list[datetime]:
+    """The naive wall-clock starts of `rec` (skips removed) in [low, high] (naive), sorted."""
+    return sorted(_starts_between(rec, low, high))
+
+
 def exdates(rec: Recurrence) -> list[datetime]:
     """Naive local starts removed by skip dates, for EXDATE (only ones the rule produces)."""
     return sorted(start for day in set(rec.skip) for start in _rule_starts_on(rec, day))
@@ -284,7 +312,10 @@ def rrule_value(rec: Recurrence) -> str | None:
 
     UNTIL is the UTC instant of the last occurrence the rule includes (skips ignored):
     with a TZID'd DTSTART, RFC 5545 wants UNTIL in UTC, and it is inclusive, so the
-    last instant that must be included is exactly that occurrence's start.
+    last instant that must be included is exactly that occurrence's start. When that
+    start is in a gap or a fold, it is the latest reading of it, so that a parser that
+    resolves the time its own way still keeps the occurrence (the next one is a day or
+    more later: rules are never sub-daily).
     """
     if rec.rrule is None:
         return None
@@ -361,7 +392,7 @@ def _rule_starts_on(rec: Recurrence, day: date) -> list[datetime]:
 def _until_instant(rec: Recurrence) -> datetime:
     last = deque(_bounded_rule(rec), maxlen=1)
     if last:
-        return localize(last[0], rec.timezone)
+        return latest_reading(last[0], rec.timezone)
     day_after = datetime.combine(_until_wall(rec.until).date() + timedelta(days=1), time.min)
     return localize(day_after, rec.timezone).astimezone(UTC) - timedelta(seconds=1)
 
