@@ -4,6 +4,12 @@ from __future__ import annotations
 import pytest
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "interop: runs against the servers of `make interop` (only when "
+                   "PSEUDOCAL_INTEROP_SERVERS names them; see tests/interop/run.sh)")
+
+
 @pytest.fixture
 def radicale(tmp_path):
     """A recording Radicale on a free loopback port with practitioner/practice."""
@@ -33,3 +39,16 @@ def _reset_logging():
     root = logging.getLogger()
     root.handlers[:] = []
     root.setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def interop_calendar():
+    """`interop_calendar(name)` -> (server, URL of a fresh calendar on the `make interop`
+    server `name`); every calendar made is deleted after the test."""
+    from interop.servers import Calendars
+
+    calendars = Calendars()
+    yield calendars
+    for problem in calendars.cleanup():
+        import warnings
+        warnings.warn(f"an interop calendar was not deleted: {problem}")

@@ -1,4 +1,7 @@
-"""One contract, two implementations: MemoryRemote and CalDAVRemote on a real Radicale."""
+"""One contract, two implementations: MemoryRemote and CalDAVRemote on a real Radicale.
+
+`make interop` runs the same contract against DAViCal and Cyrus too (PSEUDOCAL_INTEROP_SERVERS).
+"""
 from __future__ import annotations
 
 import http.server
@@ -8,6 +11,7 @@ import time
 
 import pytest
 
+from interop.servers import interop_params  # [] unless PSEUDOCAL_INTEROP_SERVERS is set
 from pseudocal.errors import ConfigError, ConflictError, ServerError
 from pseudocal.models import CalendarSettings
 from pseudocal.remote import MemoryRemote, Remote
@@ -36,10 +40,16 @@ def summary_of(data: bytes) -> str:
     return line.split(":", 1)[1]
 
 
-@pytest.fixture(params=["memory", "caldav"])
+@pytest.fixture(params=["memory", "caldav", *interop_params()])
 def remote(request):
     if request.param == "memory":
         yield MemoryRemote()
+        return
+    if request.param != "caldav":  # a `make interop` server: a fresh calendar of its own
+        server, url = request.getfixturevalue("interop_calendar")(request.param, "contract")
+        with caldav_remote(url, username=server.user, password=server.password,
+                           server=None) as dav:
+            yield dav
         return
     server = request.getfixturevalue("radicale")
     with caldav_remote(server.calendar_url()) as dav:

@@ -66,7 +66,9 @@ class Dav:
         parts = urlsplit(url)
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
         try:
-            conn.request(method, parts.path, body, {"Authorization": self.auth, **(headers or {})})
+            conn.request(method, parts.path, body, {"Authorization": self.auth,
+                                                    "User-Agent": "pseudocal-interop-phone",
+                                                    **(headers or {})})
             resp = conn.getresponse()
             data = resp.read()
             return Answer(method, parts.path, resp.status,
