@@ -24,3 +24,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# DAViCal and Cyrus on loopback (installed with apt-get the first time: needs root), the remote
+# contract suite and a full sync cycle against each, then a result table. Not part of `make test`
+# or CI. `make interop INTEROP_SERVERS=cyrus` runs one; results stay in .interop/<server>/.
+.PHONY: interop
+interop: $(STAMP)
+	bash tests/interop/run.sh $(INTEROP_SERVERS)
