@@ -29,6 +29,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ from pseudocal.pseudonyms import normalise
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".venv" / "parsers"  # `make clean` removes it with the venv
 SCRIPT = ROOT / "tests" / "js" / "expand.mjs"
+KHAL_SCRIPT = ROOT / "tests" / "khal_expand.py"
 ICALJS = "ical.js@2"
+KHAL_PACKAGE = "khal>=0.14,<0.15"
 INSTALL_TIMEOUT = 180  # seconds for `npm install`
 RUN_TIMEOUT = 120  # seconds for one `node` run over every object
 MAX_INSTANCES = 5000  # per object and parser
@@ -246,6 +249,24 @@ def truth(sent: Sent) -> list[tuple[int, int]]:
     return sorted((_ts(o.start), _ts(o.end)) for o in found if sent.start <= o.start < sent.end)
 
 
+def _run_expander(command: list[str], sents: list[Sent], texts: list[str], name: str
+                  ) -> list[list[tuple[int, int]] | str]:
+    """Run a script that answers {"objects": [[[start, end], ...] | {"error": ...}]}."""
+    request = {"objects": texts, "max": MAX_INSTANCES, "from": min(_ts(s.start) for s in sents),
+               "to": max(_ts(s.end) for s in sents)}
+    result = subprocess.run(command, input=json.dumps(request), capture_output=True, text=True,
+                            timeout=RUN_TIMEOUT, check=False)
+    assert result.returncode == 0, f"{name} run failed: {result.stderr[-2000:]}"
+    answers = []
+    for sent, found in zip(sents, json.loads(result.stdout)["objects"], strict=True):
+        if isinstance(found, dict):
+            answers.append(found["error"])
+        else:
+            answers.append(sorted((a, b) for a, b in found
+                                  if _ts(sent.start) <= a < _ts(sent.end)))
+    return answers
+
+
 @dataclass(frozen=True)
 class IcalJs:
     node: str
@@ -253,21 +274,20 @@ class IcalJs:
     version: str
 
     def expand(self, sents: list[Sent]) -> list[list[tuple[int, int]] | str]:
-        request = {"objects": [s.ical.decode() for s in sents], "max": MAX_INSTANCES,
-                   "from": min(_ts(s.start) for s in sents),
-                   "to": max(_ts(s.end) for s in sents)}
-        answers = []
-        result = subprocess.run([self.node, str(SCRIPT), str(self.library)],
-                                input=json.dumps(request), capture_output=True, text=True,
-                                timeout=RUN_TIMEOUT, check=False)
-        assert result.returncode == 0, f"ical.js run failed: {result.stderr[-2000:]}"
-        for sent, found in zip(sents, json.loads(result.stdout)["objects"]):
-            if isinstance(found, dict):
-                answers.append(found["error"])
-            else:
-                answers.append(sorted((a, b) for a, b in found
-                                      if _ts(sent.start) <= a < _ts(sent.end)))
-        return answers
+        return _run_expander([self.node, str(SCRIPT), str(self.library)], sents,
+                             [s.ical.decode() for s in sents], "ical.js")
+
+
+@dataclass(frozen=True)
+class Khal:
+    python: Path
+    version: str
+
+    def expand(self, sents: list[Sent]) -> list[list[tuple[int, int]] | str]:
+        """khal reads the VTIMEZONE only under a TZID pytz does not know: renamed, as for
+        recurring-ical-events (with the names as sent it uses pytz's own zones)."""
+        texts = [_renamed(s.ical, s.when.timezone).decode() for s in sents]
+        return _run_expander([str(self.python), str(KHAL_SCRIPT)], sents, texts, "khal")
 
 
 @contextmanager
@@ -305,6 +325,29 @@ def icaljs() -> IcalJs:
                 pytest.skip(f"ical.js: `npm install {ICALJS}` left no {library.name}")
     meta = json.loads((library.parents[1] / "package.json").read_text(encoding="utf-8"))
     return IcalJs(node, library, meta.get("version", "?"))
+
+
+@pytest.fixture(scope="module")
+def khal() -> Khal:
+    """khal in its own virtual environment (it pins its own icalendar and pytz)."""
+    target = CACHE / "khal"
+    python = target / "bin" / "python"
+    with _locked(CACHE / "khal.lock"):
+        if not (target / ".installed").exists():
+            try:
+                subprocess.run([sys.executable, "-m", "venv", "--clear", str(target)],
+                               capture_output=True, timeout=INSTALL_TIMEOUT, check=True)
+                subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                                "--disable-pip-version-check", KHAL_PACKAGE],
+                               capture_output=True, timeout=INSTALL_TIMEOUT, check=True)
+            except (OSError, subprocess.SubprocessError) as exc:
+                pytest.skip(f"khal: `pip install {KHAL_PACKAGE}` failed ({type(exc).__name__})")
+            (target / ".installed").touch()
+    found = subprocess.run([str(python), "-c", "from khal.version import version; print(version)"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    if found.returncode != 0:
+        pytest.skip("khal: installed but cannot be imported")
+    return Khal(python, found.stdout.strip())
 
 
 _RENAMED = "pseudocal-test-"
@@ -393,6 +436,12 @@ def test_icaljs_places_every_instant_where_zoneinfo_does(icaljs):
     assert not problems, "\n".join(problems[:12])
 
 
+def test_khal_places_every_instant_where_zoneinfo_does(khal):
+    sents = list(all_sent())
+    problems = differences(sents, khal.expand(sents), f"khal {khal.version} (VTIMEZONE read)")
+    assert not problems, "\n".join(problems[:12])
+
+
 @pytest.mark.parametrize("read_vtimezone", [True, False], ids=["vtimezone", "zoneinfo"])
 def test_recurring_ical_events_places_every_instant_where_zoneinfo_does(read_vtimezone):
     sents = list(all_sent())
@@ -457,6 +506,13 @@ def test_the_comparison_catches_gap_and_fold_occurrences_without_overrides_in_ic
     bare = _without_overrides(sent)
     assert differences([bare], icaljs.expand([bare]), "control")
     assert not differences([sent], icaljs.expand([sent]), "control")
+
+
+def test_the_comparison_catches_gap_and_fold_occurrences_without_overrides_in_khal(khal):
+    sent = _london_weekly(GAP_SERIES)
+    bare = _without_overrides(sent)
+    assert differences([bare], khal.expand([bare]), "control")
+    assert not differences([sent], khal.expand([sent]), "control")
 
 
 def test_the_count_of_instants_compared(capsys):
