@@ -146,11 +146,29 @@ max_screen = 120
     ("sesions = 1\n" + BASE, "sesions", "did you mean 'sessions'?"),
     (BASE + "[sync]\nhorizn = \"12w\"\n", "sync.horizn", "did you mean 'horizon'?"),
     (BASE.replace("username", "usernme"), "calendar.usernme", "did you mean 'username'?"),
-    (BASE + "[breaks]\nzzz = 1\n", "breaks.zzz", "known keys: "),
+    (BASE + "[breaks]\nzzz = 1\n", "breaks", "known keys: "),
 ])
 def test_unknown_keys_get_a_suggestion(tmp_path, text, path, hint):
     found = problems(tmp_path, text)
     assert hint in found[path]
+
+
+@pytest.mark.parametrize("text", [
+    BASE + "[breaks]\nOlga = 1\n",
+    BASE + '[calendars."Olga Petrova"]\nurl = "https://cal.example.org/x/"\n',
+    BASE + "[supervision]\n[supervision.Olga-Petrova]\n[supervision.Olga-Petrova]\n",
+])
+def test_a_key_that_may_be_a_name_is_never_repeated(tmp_path, text):
+    """A key typed by mistake may be a client's name, and a config error is printed before
+    the store is open to say so: unknown keys far from any known one, bad calendar names
+    and the keys tomllib quotes in a syntax error are not repeated."""
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
+    said = " ".join([caught.value.message, caught.value.next_step,
+                     *(p.render("c") for p in caught.value.problems)])
+    assert "olga" not in said.casefold() and "petrova" not in said.casefold(), said
 
 
 def test_missing_required_keys(tmp_path):

@@ -9,6 +9,10 @@ part, spelled with "at"/"dot"; the phone in national, international, E.164 and R
 forms and with other separators -- into every config key whose text goes online (found
 from the config schema, so a future text key is covered by being read as one).
 
+Also: the name written as one word ("JaneSmith", "JANESMITH", "RMay"), a plural, an ASCII
+look-alike (l as I, o as 0, m as rn), a Hangul filler inside; the phone with underscores,
+middle dots, em dashes, or without its area code.
+
 Each attempt must be refused as a config error naming the key and never the smuggled
 text, with zero requests to the calendar; the same text rendered into an object must also
 fail the last check before sending. A control run with the bare carrier text shows the
@@ -121,9 +125,26 @@ def _accented(text: str) -> str:
     return "".join(c + "\u0301" if c.isalpha() and c.isascii() else c for c in text)
 
 
+ASCII_LOOK = [("l", "I"), ("l", "1"), ("o", "0"), ("s", "5"), ("e", "3"), ("m", "rn")]  # TR39, and 5, 3
+
+
+def _ascii_look(text: str, at: int) -> str:
+    """One ASCII look-alike swap (l as I, o as 0, s as 5, e as 3, m as rn...)."""
+    swaps = [(a, b) for a, b in ASCII_LOOK if a in text.lower()]
+    if not swaps:
+        return text
+    a, b = swaps[at % len(swaps)]
+    i = text.lower().index(a)
+    return text[:i] + b + text[i + 1:]
+
+
 def name_disguises(ident: ClientIdentity, part: str, at: int) -> dict[str, str]:
-    words = [w for w in ident.name.replace("-", " ").split() if w]
+    words = [w for w in ident.name.replace("-", " ").replace("'", " ").split() if w]
+    first, last = words[0], words[-1]
     return {
+        "camel": f"{first}{last}", "joined-caps": f"{first}{last}".upper(),
+        "initial": f"{first[0].upper()}{last}", "plural": f"{part}s" if len(canon(part)) >= 3 else part,  # Al+s is "als"
+        "ascii-look": _ascii_look(part, at), "hangul-filler": _insert(part, "\u3164", at),
         "part": part, "upper": part.upper(), "lower": part.lower(),
         "possessive": f"{part}'s",
         "reordered": f"{words[-1]}, {words[0]}", "hyphenated": "-".join(words),
@@ -153,6 +174,10 @@ def phone_disguises(ident: ClientIdentity) -> dict[str, str]:
         "national": national, "international": phonenumbers.format_number(number, fmt.INTERNATIONAL),
         "e164": ident.phone_e164, "rfc3966": phonenumbers.format_number(number, fmt.RFC3966),
         "dotted": ".".join([nsn[:3], nsn[3:6], nsn[6:]]),
+        "underscored": "_".join([nsn[:3], nsn[3:6], nsn[6:]]),
+        "middle-dots": "\u00b7".join([nsn[:3], nsn[3:6], nsn[6:]]),
+        "em-dashes": f"0{nsn[:4]} \u2014 {nsn[4:]}",
+        "local": f"{nsn[-7:-4]} {nsn[-4:]}" if len(nsn) >= 9 else national,
         "double-zero": f"00{number.country_code} {nsn}",
         "trunk-zero": f"+{number.country_code} (0){nsn}",
     }

@@ -150,6 +150,16 @@ def online_texts(settings: m.Settings) -> list[tuple[str, str]]:
     return found
 
 
+def default_texts(settings: m.Settings, keys: list[str]) -> m.Settings:
+    """`settings` with the texts at `keys` ("breaks.title") back to pseudocal's own."""
+    for key in keys:
+        section, name = key.split(".", 1)
+        kind = _SECTIONS[section][0]
+        value = replace(getattr(settings, section), **{name: getattr(kind(), name)})
+        settings = replace(settings, **{section: value})
+    return settings
+
+
 def pseudonym_key(name: str) -> str:
     """How pseudonyms compare: case- and space-insensitive (the store's own comparison form)."""
     return pseudonyms.normalise(name)
@@ -197,6 +207,9 @@ def _syntax_error(path: Path, reason: str) -> ConfigError:
     found = re.search(r"\(at line (\d+), column \d+\)", reason)
     line = found.group(1) if found else "?"
     what = re.sub(r"\s*\(at [^)]*\)$", "", reason)
+    # tomllib quotes keys ("Cannot declare ('supervision', 'rose-may') twice"): a key may
+    # be a name typed by mistake, and this is printed before the store can say so
+    what = re.sub(r"\((?:\s*'[^']*',?)+\s*\)|'[^']*'|\"[^\"]*\"", "(...)", what)
     return ConfigError(f"{path}, line {line}: TOML syntax error: {what}", where=f"{path}:{line}",
                        next_step=f"fix line {line} of {path} (TOML syntax: https://toml.io)")
 
@@ -231,12 +244,18 @@ class _Table:
         self.problems.add(self.at(key), message, hint)
 
     def check_keys(self, allowed: tuple[str, ...]) -> None:
+        """Unknown keys are problems. One close to a known key is a typo and is named
+        ("durration"); any other is not repeated (it may be a name typed by mistake)."""
         for key in self.data:
             if key in allowed or key.lower() in SECRET_KEYS:
                 continue
             close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(allowed)
-            self.add(key, f"unknown key '{key}'", hint)
+            if close:
+                self.add(key, f"unknown key '{key}'", f"did you mean '{close[0]}'?")
+            else:
+                self.problems.add(self.path or "(top level)", "a key that is not known here "
+                                  "(not repeated: it may be a name)",
+                                  "known keys: " + ", ".join(allowed))
 
     def get(self, key: str, read: Callable[[Any], Any], default: Any = None,
             required: bool = False) -> Any:
@@ -344,8 +363,10 @@ class _Reader:
             if name.lower() in SECRET_KEYS:
                 continue
             if name == "main" or not _CALENDAR_NAME.fullmatch(name):
-                t.add(name, f'"{name}" cannot name a calendar',
+                t.add("main" if name == "main" else "(a calendar name)",
+                      "this cannot name a calendar (not repeated: it may be a name)",
                       "use letters, digits, - and _ (not main), e.g. [calendars.selfcare]")
+                continue
             calendar = self.calendar(t.table(name), main)
             if calendar:
                 found[name] = calendar

@@ -49,6 +49,7 @@ UTC = schedule.UTC
 class Desired:
     objects: dict[str, DesiredObject] = field(default_factory=dict)  # by UID
     retired: set[str] = field(default_factory=set)  # UIDs in config but not wanted now
+    named_texts: list = field(default_factory=list)  # config texts replaced (engine.sync)
 
     def add(self, obj: DesiredObject) -> None:
         self.objects[obj.uid] = obj

@@ -24,12 +24,14 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from .privacy import REVEALING, fold
 from .schedule import zone_problem
+from .textforms import invisible
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
@@ -167,11 +169,22 @@ def duration_or_off(value: Any) -> timedelta | None:
 
 
 def text(value: Any) -> str:
+    """A non-empty text without control or invisible characters: a bidi override can show
+    "esor" as "rose", an escape sequence can rewrite a terminal, a newline can forge a
+    log line, a zero-width space can hide a name from a reader."""
+    if isinstance(value, str) and any(_hidden(c) for c in value):
+        raise ValueProblem("this text holds a control or invisible character (a line break, "
+                           "an escape, a bidi control, a zero-width space...)",
+                           "retype it as plain text on one line")
     if isinstance(value, str) and value.strip():
         return value.strip()
     if isinstance(value, str):
         raise ValueProblem("is empty", "write some text, or leave the key out for the default")
     raise ValueProblem(f"{show(value)} is not a text", 'write it in quotes, e.g. "..."')
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char)[0] == "C" or invisible(char)
 
 
 def local_datetime(value: Any) -> datetime:

@@ -19,7 +19,10 @@ import phonenumbers
 
 DEFAULT_REGION = "GB"
 MIN_DIGITS = 6  # shorter digit strings are not treated as phone numbers
-_SEPARATORS = re.compile(r"(?<=\d)[\s\-./()\u00a0]{0,3}(?=[\d(])")
+# anything but letters between two digits, up to a few characters: "07700 - 900_123",
+# "07700·900·123", "07700—900—123", "(07700) 900,123"
+_SEPARATORS = re.compile(r"(?<=\d)[^\w]{1,6}(?=\d)|(?<=\d)_{1,6}(?=\d)")
+LOCAL_DIGITS = 7  # a number written without its area code still holds its last 7 digits
 
 
 def region(country: str | None) -> str:
@@ -52,9 +55,15 @@ def national_digits(phone: str | None, e164: str | None = None,
     return digits if len(digits) >= MIN_DIGITS else None
 
 
+def local_tail(digits: str) -> str | None:
+    """The last LOCAL_DIGITS digits of a national number long enough to have an area code
+    ("555 0100" for +1 212 555 0100, "7946 0018" for 020 7946 0018)."""
+    return digits[-LOCAL_DIGITS:] if len(digits) >= LOCAL_DIGITS + 2 else None
+
+
 def digit_runs(text: str) -> list[str]:
     """The digit sequences of `text`, joined across the separators phone numbers are
-    written with (spaces, - . / and brackets): "+44 (0)7700-900 123" -> ["4407700900123"]."""
+    written with (anything but letters): "+44 (0)7700-900 123" -> ["4407700900123"]."""
     joined = _SEPARATORS.sub("", text)
     return re.findall(r"\d+", joined)
 

@@ -37,6 +37,7 @@ A failure raises PrivacyViolation naming the object and the property, never the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -46,7 +47,7 @@ from . import phones
 from .crypto import is_own_uid
 from .errors import PrivacyViolation, Problem
 from .models import (DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings)
-from .textforms import canon, tokens
+from .textforms import canon, invisible, look_tokens, tokens
 
 ALLOWED = {
     "VCALENDAR": {"VERSION", "PRODID", "CALSCALE"},
@@ -88,8 +89,10 @@ def fold(text: str) -> str:
 @dataclass(frozen=True)
 class Identities:
     """Every client's identity in comparison form, prepared once per sync."""
-    names: frozenset[str] = frozenset()  # name tokens, and joined forms
+    names: frozenset[str] = frozenset()  # name tokens and joined forms (canon and look)
+    fragments: frozenset[str] = frozenset()  # pieces of names in scripts written unspaced
     locals: frozenset[str] = frozenset()  # email local parts, letters and digits joined
+    handles: frozenset[str] = frozenset()  # one-word notes, contact handles ("bluebird77")
     numbers: frozenset[str] = frozenset()  # national digits of phones (and of contact routes)
     phrases: tuple[str, ...] = ()  # canonical whole names (2+ tokens), emails, notes, contacts
     phrase_pattern: re.Pattern[str] | None = None
@@ -99,27 +102,32 @@ class Identities:
            ) -> "Identities":
         items = identities.values() if isinstance(identities, Mapping) else identities
         names: set[str] = set()
+        fragments: set[str] = set()
         locals_: set[str] = set()
+        handles: set[str] = set()
         numbers: set[str] = set()
         phrases: set[str] = set()
         for ident in items:
-            names |= name_tokens(ident.name)
+            names |= name_tokens(ident.name) | name_tokens(ident.name, look_tokens)
+            fragments |= _unspaced_fragments(ident.name)
             if len(tokens(ident.name)) > 1:
                 phrases.add(canon(ident.name).strip())
             for address in _addresses(ident):
                 locals_.add("".join(tokens(address.split("@", 1)[0])))
                 phrases.add(canon(address))
             numbers |= _numbers(ident)
-            phrases |= {canon(t).strip() for t in (ident.notes, ident.contact, ident.phone) if t}
+            handles |= _handles(ident)
+            phrases |= {canon(t).strip() for t in (ident.notes, ident.contact, ident.phone)
+                        if t and len(tokens(t)) > 1}
         phrases.discard("")
         ordered = tuple(sorted(phrases, key=len, reverse=True))
         pattern = (re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(p) for p in ordered)})(?!\w)")
                    if ordered else None)
-        return cls(frozenset(names), frozenset(x for x in locals_ if x), frozenset(numbers),
-                   ordered, pattern)
+        return cls(frozenset(names), frozenset(fragments), frozenset(x for x in locals_ if x),
+                   frozenset(handles), frozenset(numbers), ordered, pattern)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.locals or self.numbers or self.phrases)
+        return bool(self.names or self.locals or self.numbers or self.phrases or self.handles)
 
     def find(self, text: str, own: Iterable[str] = ()) -> str | None:
         """What kind of identity `text` holds (NAME, EMAIL, PHONE, IDENTITY), or None.
@@ -132,14 +140,18 @@ class Identities:
         return None
 
     def _find_in(self, text: str) -> str | None:
-        folded, pieces = canon(text), tokens(text)
-        if _joined_run(pieces, self.names):
+        folded, pieces, looks = canon(text), tokens(text), look_tokens(text)
+        if any(_joined_run(p, self.names) or any(_composed(t, self.names) for t in p)
+               for p in (pieces, looks)):
+            return NAME
+        if self.fragments and any(f in t for t in pieces for f in self.fragments):
             return NAME
         if _joined_run([p for p in pieces if p not in SPELLED], self.locals):
             return EMAIL
         if phones.contains_number(folded, self.numbers):
             return PHONE
-        if self.phrase_pattern is not None and self.phrase_pattern.search(folded):
+        if _joined_run(pieces, self.handles) or (
+                self.phrase_pattern is not None and self.phrase_pattern.search(folded)):
             return IDENTITY
         return None
 
@@ -156,20 +168,107 @@ class Identities:
         """Also every name part and email local part as a word: for data (log arguments,
         library and server texts), where losing a common word is the right way round."""
         parts = [_phrase(p) for p in self.phrases]
-        parts += [re.escape(w) for w in sorted(self.names | self.locals, key=len, reverse=True)]
+        words = self.names | self.locals | self.handles | self.fragments
+        parts += [re.escape(w) for w in sorted(words, key=len, reverse=True)]
         parts += [_number(n) for n in self.numbers]
         return _compile(parts)
 
 
-def name_tokens(name: str) -> set[str]:
+def name_tokens(name: str, split=tokens) -> set[str]:
     """A name's comparison tokens of MIN_TOKEN letters or more, and the joined forms of
     the pieces of each word: "Rose-May O'Neill" -> rose, may, rosemay, neill, oneill."""
-    found = {t for t in tokens(name) if len(t) >= MIN_TOKEN}
-    for word in canon(name).split():
-        pieces = tokens(word)
+    found = {t for t in split(name) if len(t) >= MIN_TOKEN}
+    for word in name.split():
+        pieces = split(word)
         found |= {"".join(pieces[i:j]) for i in range(len(pieces))
                   for j in range(i + 2, len(pieces) + 1)}
     return found
+
+
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir"})
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
+                       "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _composed(token: str, names: frozenset[str]) -> bool:
+    """A name written as one word: name parts run together ("janesmith", "mayrose"),
+    perhaps with one initial or title ("rmay", "mrsmith") or a plural or possessive s
+    ("janes"). An initial or an s goes only with a name part of 3 letters or more, so
+    "all" is not "Al" + l and "als" not "Al" + s."""
+    if not names or not 3 <= len(token) <= 4 * MAX_RUN:
+        return False
+    return any(_cut(token[:len(token) - len(end)], names, bool(end))
+               for end in ("", "s", "es") if len(token) > len(end))
+
+
+def _cut(body: str, names: frozenset[str], suffixed: bool) -> bool:
+    """Can `body` be cut into name parts and at most one initial or title, so that the
+    whole is more than one name part (or one with the suffix)?"""
+    # a state after a cut: (position, initial used, parts >= 2, a part of 3+ letters)
+    states = {(0, False, False, False)}
+    seen = set(states)
+    while states:
+        pos, used, several, long_ = states.pop()
+        if pos == len(body):
+            if (used or suffixed) and not long_:
+                continue
+            if several or (suffixed and not used):
+                return True
+            continue
+        for end in range(pos + 1, len(body) + 1):
+            piece, first = body[pos:end], pos == 0 and not used
+            if piece in names:
+                nxt = (end, used, several or not first, long_ or len(piece) >= 3)
+            elif not used and (len(piece) == 1 or piece in HONORIFICS):
+                nxt = (end, True, several or not first, long_)
+            else:
+                continue
+            if nxt not in seen:
+                seen.add(nxt)
+                states.add(nxt)
+    return False
+
+
+def _unspaced_fragments(name: str) -> set[str]:
+    """For a name in a script written without spaces (Chinese, Japanese, Korean, Thai...),
+    every piece of two characters or more: 小明 in 王小明."""
+    found = set()
+    for token in tokens(name):
+        if len(token) >= 3 and all(_UNSPACED.match(c) for c in token):
+            found |= {token[i:j] for i in range(len(token))
+                      for j in range(i + MIN_TOKEN, len(token) + 1) if j - i < len(token)}
+    return found
+
+
+_SERVICES = frozenset({"skype", "signal", "telegram", "whatsapp", "zoom", "teams", "facetime",
+                       "handle", "username", "user", "id", "discord", "wire", "threema"})
+
+
+def _handles(ident: ClientIdentity) -> set[str]:
+    """Words of the notes and contact route that point at one person: a one-word note or
+    route, a handle with letters and digits ("bluebird77"), the word after a service
+    ("skype rosie_m" -> "rosiem")."""
+    found = set()
+    for text in (ident.notes, ident.contact):
+        words = tokens(text or "")
+        if len(words) == 1 and len(words[0]) >= 3:
+            found.add(words[0])
+        for i, word in enumerate(words):
+            if len(word) >= 4 and any(c.isdigit() for c in word) and \
+                    any(c.isalpha() for c in word):
+                found.add(word)
+            if word in _SERVICES and i + 1 < len(words):
+                handle = "".join(tokens(_after(text or "", word)))
+                found |= {w for w in (words[i + 1], handle) if len(w) >= 3}
+    return found
+
+
+def _after(text: str, word: str) -> str:
+    """The handle written after a service name: up to the next space after its first."""
+    folded = canon(text)
+    at = folded.find(word)
+    rest = folded[at + len(word):].lstrip(" :=-").split()
+    return rest[0] if rest else ""
 
 
 def _addresses(ident: ClientIdentity) -> list[str]:
@@ -183,6 +282,7 @@ def _numbers(ident: ClientIdentity) -> set[str]:
     for text in (ident.contact, ident.notes):
         found |= {phones.national_digits(run, None, ident.country)
                   for run in phones.digit_runs(text or "") if len(run) >= phones.MIN_DIGITS}
+    found |= {phones.local_tail(n) for n in set(found) if n}
     return {n for n in found if n}
 
 
@@ -315,15 +415,18 @@ def _as_list(value) -> list:
 
 def _check_identities(ical: bytes, cal: Calendar, ids: Identities, label: str,
                       own: tuple[str, ...]) -> None:
+    # whole identities of two words or more anywhere in the object (a one-word note such
+    # as "London" would otherwise match the TZID); texts are checked in full below
     raw = ical.decode("utf-8", errors="replace").replace("\r\n ", "").replace("\n ", "")
     if ids.phrase_pattern is not None and ids.phrase_pattern.search(canon(raw)):
-        raise _violation(label, "the object contains a client's identity")
+        raise _violation(label, "the object holds a client's identity")
     for comp in cal.walk():
         for name in sorted(TEXT_PROPS & set(comp.keys())):
             text = str(comp[name])
-            kind = ids.find(text, own) if ids else None
-            if kind:
-                raise _violation(label, f"{name} contains {kind}")
+            if any(unicodedata.category(c)[0] == "C" or invisible(c) for c in text):
+                raise _violation(label, f"{name} holds a control or invisible character")
+            if ids and ids.find(text, own):
+                raise _violation(label, f"{name} holds a client's identity")
             if REVEALING.search(canon(text)):
                 raise _violation(label, f"{name} says what the events are about")
 

@@ -1,20 +1,29 @@
-"""One comparison form for every text that is checked against an identity.
+"""Comparison forms for every text that is checked against an identity.
 
 `canon(text)` is what two texts are compared by, built so that what looks alike on a
 screen compares alike:
 
     1. NFKC: compatibility forms fold to their plain letters (fullwidth, ligatures,
        mathematical alphabets, superscripts);
-    2. format characters dropped (Unicode category Cf: zero-width space and joiners, the
-       soft hyphen, bidi controls, the word joiner, BOM), so "Ja\u200bne" is "Jane";
+    2. invisible characters dropped: format characters (Unicode category Cf: zero-width
+       space and joiners, the soft hyphen, bidi controls, the word joiner, BOM) and every
+       other default-ignorable code point (Hangul fillers, variation selectors...), so
+       "Ja\u200bne" and "J\u3164ane" are "Jane";
     3. case folded; accents dropped (NFD, combining marks removed): "ZOË" is "zoe";
-    4. confusable look-alikes replaced by their Unicode TR39 prototype (the skeleton's
-       table, `confusables.txt`), for non-ASCII characters only, so a Cyrillic "а" in
-       "Jаne" is a Latin "a" while ASCII letters and digits stay what they are;
+    4. confusable look-alikes of other scripts replaced by their Unicode TR39 prototype
+       (the skeleton's table, `confusables.txt`), so a Cyrillic "а" in "Jаne" is a Latin
+       "a"; ASCII letters and digits stay what they are (phone numbers need their digits);
     5. decimal digits of any script as ASCII digits.
 
-`tokens(text)` splits the canonical form at anything not a letter or digit. A token's
-position in the original is not kept: these forms are for deciding, never for display.
+`look(text)` goes further, for names only: it is `canon` with TR39's prototypes for ASCII
+too ("I", "1" and "|" as "l", "0" as "o", "m" as "rn"), and the digits people type for
+letters ("5" for "s", "3" for "e"), so "WiII", "J0nes", "R0se", "Ro5e" and "Jarnes" look
+like "Will", "Jones", "Rose", "Rose" and "James". Both sides of a comparison are put in the
+same form.
+
+`tokens(text)` splits at anything not a letter or digit and at case changes inside a word
+("JaneSmith" and "RMay" are two words each, as a reader sees them). A token's position
+in the original is not kept: these forms are for deciding, never for display.
 """
 from __future__ import annotations
 
@@ -24,6 +33,11 @@ from functools import lru_cache
 from importlib import resources
 
 _TOKEN = re.compile(r"[^\W_]+")
+# default-ignorable code points that are not Cf (DerivedCoreProperties.txt, Unicode 15)
+_IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f"
+                        "\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+                        "\U000e0000-\U000e0fff]")
+_ASCII_LOOK = {"I": "l", "1": "l", "|": "l", "0": "o", "5": "s", "3": "e"}
 
 
 @lru_cache(maxsize=1)
@@ -37,11 +51,16 @@ def _prototypes() -> dict[str, str]:
     return found
 
 
+def invisible(char: str) -> bool:
+    """A character that shows nothing: a format character or another default-ignorable."""
+    return unicodedata.category(char) == "Cf" or bool(_IGNORABLE.match(char))
+
+
 def canon_char(char: str) -> str:
     """The canonical form of one character (may be empty, or several characters)."""
     out = []
     for c in unicodedata.normalize("NFKC", char):
-        if unicodedata.category(c) == "Cf":
+        if invisible(c):
             continue
         for d in unicodedata.normalize("NFD", c):
             if not unicodedata.combining(d):
@@ -60,6 +79,8 @@ def _folded(char: str) -> str:
     digit = unicodedata.decimal(char, None)
     if digit is not None:
         return str(digit)
+    if not unicodedata.category(char).startswith("L"):
+        return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
     table, small = _prototypes(), char.casefold()
     for form in (small, char, char.upper()):
         mapped = _plain(table.get(form, form))
@@ -79,7 +100,31 @@ def canon(text: str) -> str:
     return "".join(canon_char(c) for c in text)
 
 
-def tokens(text: str) -> list[str]:
-    """The canonical letters-and-digits runs of `text`."""
-    return _TOKEN.findall(canon(text))
+@lru_cache(maxsize=8192)
+def look(text: str) -> str:
+    """`canon`, with ASCII look-alikes read as the letters they imitate (names only)."""
+    folded = "".join(_ASCII_LOOK.get(c) or canon_char(c) for c in text)
+    return folded.replace("m", "rn")
 
+
+def split_case(text: str) -> str:
+    """`text` with a space where a word changes case the way two words meet:
+    "JaneSmith" -> "Jane Smith", "RMay" -> "R May", "OQuimby" -> "O Quimby"."""
+    out = []
+    for i, char in enumerate(text):
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if char.isupper() and before.isalpha() and (before.islower() or after.islower()):
+            out.append(" ")
+        out.append(char)
+    return "".join(out)
+
+
+def tokens(text: str) -> list[str]:
+    """The canonical letters-and-digits runs of `text`, split at case changes too."""
+    return _TOKEN.findall(canon(split_case(text)))
+
+
+def look_tokens(text: str) -> list[str]:
+    """`tokens` in the look-alike form (`look`)."""
+    return _TOKEN.findall(look(split_case(text)))
