@@ -6,11 +6,15 @@
     ├── StoreError                      exit 5   store missing, corrupt, truncated, wrong version
     │   └── IntegrityError              exit 5   a sealed field fails authentication
     ├── ServerError                     exit 6   CalDAV server unreachable or answering badly
-    │   └── ConflictError               exit 6   412/409 on a conditional write (read, not retried)
+    │   ├── ConflictError               exit 6   412/409 (403 on Cyrus) on a conditional write
+    │   └── ObjectRefused               exit 6   the server refused one object (400, 403, 415...)
     ├── SafetyRefusal                   exit 7   a sync would delete too much; needs a flag
     ├── PrivacyViolation                exit 8   an object failed the allow-list; nothing sent
     ├── InputError                      exit 9   a bad command-line argument (unknown pseudonym…)
     └── AlreadyExists                   exit 10  init over an existing store or key
+
+ConflictError and ObjectRefused concern one object: the sync records them per action and
+goes on with the others (`sync` then exits 12). Any other ServerError stops the sync.
 
 Exit 2 is left to argparse (usage errors). `cli.render_error` is the one place
 that turns these into words for a human; each carries `next_step`.
@@ -66,9 +70,22 @@ class ServerError(PseudocalError):
 class ConflictError(ServerError):
     title = "calendar conflict"
 
-    def __init__(self, message: str, *, kind: str, href: str = "", **kw) -> None:
+    def __init__(self, message: str, *, kind: str, href: str = "", holder: str = "",
+                 **kw) -> None:
         super().__init__(message, **kw)
         self.kind = kind  # "etag" | "uid" | "exists" | "gone"
+        self.href = href
+        self.holder = holder  # a "uid" conflict: the href holding the UID, when named
+
+
+class ObjectRefused(ServerError):
+    """The server refused one object (400, 403, 413, 415, 422 to a PUT or DELETE); the
+    server itself answers, so the other objects go ahead."""
+    title = "calendar object refused"
+
+    def __init__(self, message: str, *, status: int, href: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        self.status = status
         self.href = href
 
 
@@ -100,6 +117,8 @@ class AlreadyExists(PseudocalError):
     title = "already exists"
 
 
+PARTIAL_SYNC = 12  # `sync`: some actions refused (recorded), every other one done
+
 EXIT_CODES = {
     0: "success",
     1: "unexpected internal error (a bug: please report it)",
@@ -112,7 +131,10 @@ EXIT_CODES = {
     8: "privacy allow-list rejected an object; nothing was sent",
     9: "bad command-line input",
     10: "refused to overwrite an existing store or key",
-    11: "status: needs attention (syncs failing, last good sync too old, daemon not running, or config broken)",
+    11: "status: needs attention (syncs failing, last good sync too old, daemon not running, "
+        "config broken, or an event that could not be written in 3 syncs in a row)",
+    12: "sync: some events could not be written (each recorded with its reason, see "
+        "`pseudocal check`); all the others were",
     141: "the output was closed early (e.g. piped to head); nothing is wrong",
 }
 

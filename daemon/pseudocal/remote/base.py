@@ -5,6 +5,9 @@ one HTTP request on a well-behaved server, and every write is conditional:
 
     list()                     -> {href: etag}          PROPFIND Depth: 1
     get(href)                  -> (data, etag)          GET
+    multiget(hrefs)            -> {href: (data, etag)}  REPORT calendar-multiget (RFC 4791
+                                                        §7.9); an href that is gone is
+                                                        left out of the answer
     create(name, data)         -> (href, etag)          PUT If-None-Match: *
     update(href, data, etag)   -> new etag              PUT If-Match: etag
     delete(href, etag)         -> None                  DELETE If-Match: etag
@@ -22,17 +25,24 @@ Errors (from `pseudocal.errors`), never a raw library exception:
                                 retried blindly:
         "exists"  create: something already lives at that href (412)
         "uid"     create/update: the UID already lives at another href
-                  (Radicale 409, Xandikos 412, both `no-uid-conflict`)
+                  (Radicale 409, Xandikos 412, both `no-uid-conflict`; Cyrus 403
+                  `unique-scheduling-object-resource`); `holder` is that href when
+                  the server names it (Cyrus does, possibly in another calendar)
         "etag"    update/delete: the object changed since we read it (412);
                   Radicale also answers 412 to an update of a vanished object
         "gone"    update/delete/get: the object no longer exists (404)
+    ObjectRefused(status=...)   the server refused this one object (400, 403 without
+                                a UID precondition, 413, 415, 422 to a PUT or DELETE)
+
+ConflictError and ObjectRefused are about one object: the engine records them and goes
+on with the others. Every other ServerError stops a sync.
 """
 from __future__ import annotations
 
 import re
 from typing import Protocol, runtime_checkable
 
-from pseudocal.errors import ConflictError, ServerError
+from pseudocal.errors import ConflictError, ObjectRefused, ServerError
 
 CONFLICT_KINDS = ("exists", "uid", "etag", "gone")
 
@@ -52,6 +62,10 @@ class Remote(Protocol):
 
     def get(self, href: str) -> tuple[bytes, str]:
         """The object's bytes and current etag. One request."""
+        ...
+
+    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]:
+        """The bytes and etag of each href still there: one REPORT calendar-multiget."""
         ...
 
     def create(self, name: str, data: bytes) -> tuple[str, str]:
@@ -81,7 +95,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def conflict(kind: str, href: str, what: str) -> ConflictError:
+def conflict(kind: str, href: str, what: str, holder: str = "") -> ConflictError:
     """A ConflictError with a message and next step fitting its kind."""
     steps = {
         "exists": "list the calendar again; an object already lives at that name",
@@ -89,8 +103,22 @@ def conflict(kind: str, href: str, what: str) -> ConflictError:
         "etag": "list the calendar again; the object was changed by someone else",
         "gone": "list the calendar again; the object was deleted by someone else",
     }
-    return ConflictError(f"{what}: {href}", kind=kind, href=href,
+    return ConflictError(f"{what}: {href}", kind=kind, href=href, holder=holder,
                          next_step=steps.get(kind, ""), where=href)
+
+
+REFUSED_STATUSES = frozenset({400, 403, 413, 415, 422})  # about the object, not the server
+
+
+def refused(status: int, method: str, href: str, url: str) -> ObjectRefused:
+    """The server refused one object: an ObjectRefused naming the answer."""
+    what = {400: "a bad request", 403: "forbidden", 413: "too large",
+            415: "an unsupported media type", 422: "unprocessable"}.get(status, "refused")
+    return ObjectRefused(
+        f"the calendar server at {url} refused {method} {href} ({status}: {what})",
+        status=status, href=href, where=href,
+        next_step="check that this account may write to this calendar; if it may, the server "
+                  "refuses this object itself: look at the server's logs and report it")
 
 
 def unreachable(url: str, detail: str) -> ServerError:

@@ -16,7 +16,9 @@ listing trusted only as a real multistatus) are in `remote.network`.
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from caldav import DAVClient
 from caldav.lib import error as dav_error
@@ -27,12 +29,19 @@ from lxml import etree
 from pseudocal.errors import ConfigError, ServerError
 from pseudocal.models import CalendarSettings
 from pseudocal.remote import network
-from pseudocal.remote.base import check_name, conflict, unreachable
+from pseudocal.remote.base import REFUSED_STATUSES, check_name, conflict, refused, unreachable
 from pseudocal.remote.network import redact
 
 PROFILES = ("radicale", "xandikos", "nextcloud")  # caldav server profiles we know
 ICAL = "text/calendar; charset=utf-8"
 DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+UID_PRECONDITIONS = (f"{CALDAV}no-uid-conflict", f"{CALDAV}unique-scheduling-object-resource")
+_MULTIGET = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    "<D:prop><D:getetag/><C:calendar-data/></D:prop>{hrefs}</C:calendar-multiget>"
+)
 _PROPFIND_ETAG = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
     b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>'
@@ -129,12 +138,37 @@ class CalDAVRemote:
         data = getattr(resp, "_raw_body", b"") or resp.raw.encode("utf-8")
         return data, _etag_of(resp) or self._fetch_etag(href)
 
+    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]:
+        """One REPORT calendar-multiget (RFC 4791 §7.9): {href: (data, etag)} for the hrefs
+        still there (a gone one answers 404 inside the multistatus and is left out)."""
+        if not hrefs:
+            return {}
+        body = _MULTIGET.format(hrefs="".join(f"<D:href>{xml_escape(h)}</D:href>"
+                                              for h in hrefs))
+        resp = self._send("REPORT", self.url, body.encode("utf-8"),  # no Depth (RFC 4791)
+                          {"Content-Type": "application/xml; charset=utf-8"})
+        if resp.status != 207:
+            raise self._collection_error(resp, "REPORT")
+        if resp.tree is None or resp.tree.tag != f"{DAV}multistatus":
+            raise ServerError(
+                f"the calendar server at {self.url} answered a calendar-multiget REPORT with "
+                f"{resp.status} and no WebDAV multistatus",
+                next_step="check that the URL points to a CalDAV calendar; nothing was changed",
+                where=self.url)
+        found = {}
+        for node in resp.tree.iter(f"{DAV}response"):
+            href, data, etag = _read_object(node)
+            if href and data is not None:
+                found[urlsplit(href).path] = (data, etag or "")
+        return found
+
     def create(self, name: str, data: bytes) -> tuple[str, str]:
         url = str(self._calendar.url.join(check_name(name)))
         href = urlsplit(url).path
         resp = self._put(url, data, {"If-None-Match": "*"})
         if resp.status in (412, 409) and _is_uid_conflict(resp):
-            raise conflict("uid", href, "the same UID already exists at another href")
+            raise conflict("uid", href, "the same UID already exists at another href",
+                           holder=_holder(resp.raw))
         if resp.status == 412:
             raise conflict("exists", href, "an object already exists at this name")
         return href, self._written(resp, "PUT", href)
@@ -142,7 +176,8 @@ class CalDAVRemote:
     def update(self, href: str, data: bytes, etag: str) -> str:
         resp = self._put(self._abs(href), data, {"If-Match": etag})
         if resp.status in (412, 409) and _is_uid_conflict(resp):
-            raise conflict("uid", href, "the object's UID conflicts with another object")
+            raise conflict("uid", href, "the object's UID conflicts with another object",
+                           holder=_holder(resp.raw))
         if resp.status == 412:
             raise conflict("etag", href, "the object changed since it was read; not updated")
         if resp.status == 404:
@@ -190,7 +225,7 @@ class CalDAVRemote:
             where = exc.response.headers.get("Location", "") if exc.response else ""
             raise network.redirect_refused(method, url, where) from None
         except dav_error.AuthorizationError as exc:
-            raise self._auth_error(exc, url) from None
+            raise self._auth_error(exc, url, method) from None
         except dav_error.RateLimitError as exc:
             raise self._rate_limited(exc) from None
         except http.exceptions.Timeout:
@@ -204,6 +239,8 @@ class CalDAVRemote:
                               where=self.url) from None
         if resp.status >= 500:
             raise self._status_error(resp, method, urlsplit(url).path)
+        if method in ("PUT", "DELETE") and resp.status in REFUSED_STATUSES:
+            raise refused(resp.status, method, urlsplit(url).path, self.url)
         return resp
 
     def _written(self, resp, method: str, href: str) -> str:
@@ -283,11 +320,19 @@ class CalDAVRemote:
                 where=self.url)
         return unreachable(self.url, _transport_detail(exc))
 
-    def _auth_error(self, exc: dav_error.AuthorizationError, url: str) -> ServerError:
-        if any(t.endswith("}no-uid-conflict") for t in (exc.preconditions or [])):
-            return conflict("uid", urlsplit(url).path,
-                            "the same UID already exists at another href")
+    def _auth_error(self, exc: dav_error.AuthorizationError, url: str,
+                    method: str = "") -> ServerError:
+        """401: our credentials. 403 with a UID precondition (Cyrus answers a second object
+        with an existing UID with 403 `unique-scheduling-object-resource` naming the href
+        that holds it): a "uid" conflict carrying that href. Any other 403 to a PUT or
+        DELETE: this one object is refused. Else: this account may not use the calendar."""
+        href = urlsplit(url).path
+        if any(t in UID_PRECONDITIONS for t in (exc.preconditions or [])):
+            return conflict("uid", href, "the same UID already exists at another href",
+                            holder=_holder(exc.body))
         status = getattr(exc, "status", None) or 401
+        if status == 403 and method in ("PUT", "DELETE"):
+            return refused(403, method, href, self.url)
         if status == 401:
             what, step = "refused our credentials (401)", "check the username and password file"
         else:
@@ -335,6 +380,71 @@ def _read_response(node) -> tuple[str | None, str | None, bool]:
         etag = propstat.findtext(f"{DAV}prop/{DAV}getetag") or etag
         is_collection |= propstat.find(f"{DAV}prop/{DAV}resourcetype/{DAV}collection") is not None
     return href, (etag.strip() if etag else None), is_collection
+
+
+def _read_object(node) -> tuple[str | None, bytes | None, str | None]:
+    """(href, calendar data as CRLF bytes, etag) of one DAV:response of a multiget."""
+    href_node = node.find(f"{DAV}href")
+    href = href_node.text.strip() if href_node is not None and href_node.text else None
+    for propstat in node.iter(f"{DAV}propstat"):
+        if " 200 " not in f"{propstat.findtext(f'{DAV}status') or ''} ":
+            continue
+        text = propstat.findtext(f"{DAV}prop/{CALDAV}calendar-data")
+        etag = propstat.findtext(f"{DAV}prop/{DAV}getetag")
+        if text:
+            data = re.sub(r"\r?\n", "\r\n", text).encode("utf-8")
+            return href, data, etag.strip() if etag else None
+    return href, None, None
+
+
+def _holder(body: bytes | str | None) -> str:
+    """The path of the DAV:href inside a UID precondition of an error body, or ""."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if not body:
+        return ""
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False,
+                                                              no_network=True))
+    except etree.XMLSyntaxError:
+        return ""
+    for tag in UID_PRECONDITIONS:
+        text = root.findtext(f"{tag}/{DAV}href")
+        if text and text.strip():
+            return urlsplit(text.strip()).path
+    return ""
+
+
+def _split_listing(tree, path: str) -> tuple[frozenset[str] | None, int | None, list]:
+    """(resource types of the collection's own entry, the status of that entry when the
+    server gives one for the whole entry, [(href path, types)] of the other entries).
+
+    The own entry is the one whose href is `path` (compared unquoted, without a trailing
+    slash), else the first one, which is where servers put it. Its types are None when
+    no 200 propstat gives a DAV:resourcetype at all."""
+    entries = []
+    for node in tree.iter(f"{DAV}response"):
+        href = (node.findtext(f"{DAV}href") or "").strip()
+        status = (node.findtext(f"{DAV}status") or "").split()  # for the whole entry
+        code = int(status[1]) if len(status) > 1 and status[1].isdigit() else None
+        types, known = set(), False
+        for propstat in node.iter(f"{DAV}propstat"):
+            if " 200 " not in f"{propstat.findtext(f'{DAV}status') or ''} ":
+                continue
+            found = propstat.find(f"{DAV}prop/{DAV}resourcetype")
+            if found is not None:
+                known = True
+                types.update(child.tag for child in found if isinstance(child.tag, str))
+        entries.append((urlsplit(href).path, frozenset(types) if known else None, code))
+    if not entries:
+        return None, None, []
+
+    def same(a: str) -> bool:
+        return unquote(a).rstrip("/") == unquote(path).rstrip("/")
+
+    own = next((i for i, (p, _, _) in enumerate(entries) if same(p)), 0)
+    rest = [(p, t or frozenset()) for i, (p, t, _) in enumerate(entries) if i != own]
+    return entries[own][1], entries[own][2], rest
 
 
 def _transport_detail(exc: BaseException) -> str:

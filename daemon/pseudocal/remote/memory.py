@@ -6,11 +6,17 @@
   object ("gone") and a UID taken elsewhere ("uid"); delete refuses a stale
   etag ("etag") and a vanished object ("gone").
 - Data that is not iCalendar is rejected like a server's 400 (ServerError).
+- UIDs are unique per collection (Radicale, Xandikos), or across an account's
+  collections when the remotes share an `account` list (Cyrus, iCloud); a "uid"
+  conflict names the href holding the UID (`holder`), as Cyrus's 403 does.
+- multiget(hrefs) answers the hrefs still there, in one request.
 
 Fault injection: `fail_next(n, exc)` makes the next n requests raise `exc`
 (default: a ServerError). With `after=True` the request takes effect first
 and then raises, as when a reply is lost after the server stored the write.
-`external_put` / `external_delete` act as another client (the phone) would.
+`refuse_writes(n, status)` makes the next n writes answer ObjectRefused (a server's 403
+or 400 to that one object) without acting. `external_put` / `external_delete` act as
+another client (the phone) would.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from collections import deque
 from icalendar import Calendar
 
 from pseudocal.errors import ServerError
-from pseudocal.remote.base import check_name, conflict
+from pseudocal.remote.base import check_name, conflict, refused
 
 
 def uid_of(data: bytes) -> str | None:
@@ -43,8 +49,12 @@ def uid_of(data: bytes) -> str | None:
 class MemoryRemote:
     """A calendar collection held in a dict. Not thread-safe."""
 
-    def __init__(self, path: str = "/practitioner/practice/") -> None:
+    def __init__(self, path: str = "/practitioner/practice/",
+                 account: list["MemoryRemote"] | None = None) -> None:
         self.path = path if path.endswith("/") else path + "/"
+        self.account = account if account is not None else []  # shares UID uniqueness
+        self.account.append(self)
+        self._refusals: deque[int] = deque()
         self.objects: dict[str, bytes] = {}
         self.etags: dict[str, str] = {}
         self.uids: dict[str, str | None] = {}
@@ -60,6 +70,10 @@ class MemoryRemote:
         """Make the next `n` requests raise `exc` (before or after they act)."""
         for _ in range(n):
             self._faults.append((exc or self._default_fault(), after))
+
+    def refuse_writes(self, n: int = 1, status: int = 403) -> None:
+        """Make the next `n` writes answer ObjectRefused(status) without acting."""
+        self._refusals.extend([status] * n)
 
     def external_put(self, name_or_href: str, data: bytes) -> str:
         """Another client creates or overwrites an object; returns the new etag."""
@@ -83,10 +97,17 @@ class MemoryRemote:
             return self.objects[href], self.etags[href]
         return self._request(run)
 
+    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]:
+        if not hrefs:
+            return {}  # no request, as CalDAVRemote
+        return self._request(lambda: {h: (self.objects[h], self.etags[h]) for h in hrefs
+                                      if h in self.objects})
+
     def create(self, name: str, data: bytes) -> tuple[str, str]:
         href = self.path + check_name(name)
 
         def run() -> tuple[str, str]:
+            self._refuse("PUT", href)
             if href in self.objects:
                 raise conflict("exists", href, "an object already exists at this name")
             return href, self._store(href, data, self._check_uid(href, data))
@@ -94,6 +115,7 @@ class MemoryRemote:
 
     def update(self, href: str, data: bytes, etag: str) -> str:
         def run() -> str:
+            self._refuse("PUT", href)
             self._require(href, "cannot update a calendar object that is gone")
             self._check_etag(href, etag, "the object changed since it was read; not updated")
             return self._store(href, data, self._check_uid(href, data))
@@ -101,6 +123,7 @@ class MemoryRemote:
 
     def delete(self, href: str, etag: str) -> None:
         def run() -> None:
+            self._refuse("DELETE", href)
             self._require(href, "cannot delete a calendar object that is gone")
             self._check_etag(href, etag, "the object changed since it was read; not deleted")
             self.external_delete(href)
@@ -131,6 +154,10 @@ class MemoryRemote:
         return ServerError(f"injected fault talking to memory:{self.path}",
                            next_step="(test fault injection)")
 
+    def _refuse(self, method: str, href: str) -> None:
+        if self._refusals:
+            raise refused(self._refusals.popleft(), method, href, f"memory:{self.path}")
+
     def _require(self, href: str, what: str) -> None:
         if href not in self.objects:
             raise conflict("gone", href, what)
@@ -144,9 +171,11 @@ class MemoryRemote:
         uid = uid_of(data)
         if uid is None:
             return None
-        for other, other_uid in self.uids.items():
-            if other != href and other_uid == uid:
-                raise conflict("uid", href, f"the same UID already exists at {other}")
+        for collection in self.account:
+            for other, other_uid in collection.uids.items():
+                if other != href and other_uid == uid:
+                    raise conflict("uid", href, f"the same UID already exists at {other}",
+                                   holder=other)
         if self.uids.get(href) not in (None, uid):
             raise conflict("uid", href, "an update may not change the object's UID")
         return uid
