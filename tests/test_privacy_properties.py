@@ -198,6 +198,15 @@ class FakeStore:
     def records(self) -> dict:
         return {}
 
+    def foreign_objects(self) -> dict:  # the sync's ownership and failure records
+        return {}
+
+    def remember_foreign(self, calendar: str, digests: set) -> None:
+        pass
+
+    def note_failures(self, failed: list, succeeded: set, complete: bool) -> None:
+        pass
+
 
 def load_with(directory: Path, section: str, key: str, text: str) -> config.m.Settings:
     path = directory / "config.toml"

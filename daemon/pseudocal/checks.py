@@ -5,9 +5,9 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import app, engine, logs, selfcare
+from . import app, engine, health, logs, selfcare
 from .durations import format_hours
-from .errors import ConfigError, KeyError_, PrivacyViolation, PseudocalError
+from .errors import PARTIAL_SYNC, ConfigError, KeyError_, PrivacyViolation, PseudocalError
 from .pseudonyms import normalise
 from .store import Store
 
@@ -105,7 +105,9 @@ def _check_store(settings, items: list[dict], offline: bool) -> int:
                                f"{len(store.records())} events pushed"))
             items += _schedule(settings, known, now)
             shown = True
-            return _check_objects(settings, store, items, offline)
+            failed, failed_code = failed_actions(store)
+            items += failed
+            return _check_objects(settings, store, items, offline) or failed_code
     except KeyError_ as exc:
         code = _fail(items, exc, "key")
     except PseudocalError as exc:
@@ -113,6 +115,21 @@ def _check_store(settings, items: list[dict], offline: bool) -> int:
     if not shown:
         items += _schedule(settings, {}, now)
     return code
+
+
+def failed_actions(store) -> tuple[list[dict], int]:
+    """Each event the server refused in the last sync, with its reason and next step:
+    "warn" at first, "FAIL" (exit 12) once it failed in health.FAILING_AFTER syncs in a
+    row (`status` is unhealthy then too)."""
+    items, code = [], 0
+    for row in store.failed_actions():
+        stuck = int(row["syncs"] or 0) >= health.FAILING_AFTER
+        code = code or (PARTIAL_SYNC if stuck else 0)
+        span = "the last sync" if row["syncs"] == 1 else f"{row['syncs']} syncs in a row"
+        detail = (f"{row['label']}: could not {row['op']} it in {span} (since "
+                  f"{row['first_seen']}): {row['reason']}; next step: {row['next_step']}")
+        items.append(_item("FAIL" if stuck else "warn", "event", logs.REDACTOR.scrub(detail)))
+    return items, code
 
 
 def _check_objects(settings, store, items: list[dict], offline: bool) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import advice, app, clients, crypto, engine, health, identity_input, progress, terminal
 from .cli import emit, render_error
-from .errors import AlreadyExists, InputError
+from .errors import PARTIAL_SYNC, AlreadyExists, InputError
 from .store import Store
 
 log = logging.getLogger("pseudocal")
@@ -275,7 +275,17 @@ def cmd_sync(args) -> int:
     if result.refusal is not None:
         render_error(result.refusal, stream=sys.stderr)
         return result.refusal.exit_code
+    if result.failed:
+        _say_failed(result)
+        return PARTIAL_SYNC
     return 0
+
+
+def _say_failed(result: engine.SyncResult) -> None:
+    """Each action the server refused, its reason and next step (all others were done)."""
+    for f in result.failed:
+        print(f"could not {f.op} {f.label}: {f.reason}; next step: {f.next_step}",
+              file=sys.stderr)
 
 
 def _note_for_status(settings, store) -> None:
@@ -284,7 +294,7 @@ def _note_for_status(settings, store) -> None:
         runs = store.last_runs(1)
         found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc))
         health.note_manual_sync(settings, runs[0] if runs else None, store.last_good_run(),
-                                found.warnings, found.ledger)
+                                found.warnings, found.ledger, store.failed_actions())
     except OSError as exc:
         log.warning("cannot record this sync for `pseudocal status`: %s", exc.strerror)
     except Exception:  # noqa: BLE001 - a bug here must not hide the sync's outcome

@@ -5,6 +5,7 @@
     wrap_key / unwrap_key                           a data key sealed by a key
     derive_key                                      HKDF-SHA256 sub-keys
     make_uid / is_own_uid / uid_from_href           keyed, self-recognising UIDs
+    keyed_digest                                    a keyed digest that names nothing
 
 A sealed blob is `version (1 byte) | nonce (12) | ciphertext+tag`. The AAD
 binds a blob to where it lives, so a blob moved elsewhere fails to open.
@@ -32,7 +33,7 @@ from .errors import AlreadyExists, KeyError_
 __all__ = [
     "InvalidTag", "KEY_BYTES", "generate_key", "write_key_file", "load_key_file",
     "seal", "open_sealed", "wrap_key", "unwrap_key", "derive_key",
-    "make_uid", "is_own_uid", "uid_from_href",
+    "make_uid", "is_own_uid", "uid_from_href", "keyed_digest",
 ]
 
 KEY_BYTES = 32
@@ -262,3 +263,10 @@ def uid_from_href(href: str) -> str | None:
     if not segment.endswith(".ics") or len(segment) == len(".ics"):
         return None
     return segment[:-len(".ics")]
+
+
+def keyed_digest(key: bytes, *parts: str) -> str:
+    """A keyed digest of `parts` (hex, 128 bits): remembers that something was seen
+    without keeping what it was."""
+    _check_key(key)
+    return _mac(key, "digest:" + "\0".join(parts))[:16].hex()

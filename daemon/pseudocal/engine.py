@@ -1,34 +1,42 @@
-"""One sync cycle: prefetch, plan, check, execute — wiring the pure pieces to I/O.
+"""One sync cycle: survey, plan, check, execute — wiring the pure pieces to I/O.
+
+The survey (`ownership`) lists each calendar and reads, with one calendar-multiget,
+only the objects no record or remembered foreign digest explains: ownership is the UID
+inside the object. Several copies of one of ours are resolved to one (plan.keep_one_copy).
 
 The executor is the only code that writes to the calendar. Each action is
 recorded in its own short transaction right after the server confirmed it,
 so a crash at any point leaves records that the next plan can reconcile
 (UIDs are derived from the key, so an unrecorded create is found again).
-A 412/409 is read and reported, never blindly retried: the next sync plans
-afresh from what the server then holds.
+One object's trouble (a 409/412 conflict, Cyrus's 403 UID conflict, a 400/403/415
+refusal) is read, recorded as a Failure with its reason (`failures`) and never retried
+blindly: the other actions go ahead and the next sync plans afresh. The store counts
+the syncs in a row each event failed (`status` and `check` show them). Whole-server
+trouble (unreachable, 401, 429, 5xx) stops the sync.
 """
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
-from urllib.parse import unquote, urlparse
 
 from . import desired as desired_mod
-from . import logs, privacy
+from . import failures, logs, ownership, privacy
 from . import plan as plan_mod
 from .config import check_pseudonyms, online_texts
-from .crypto import is_own_uid, uid_from_href
-from .errors import ConfigError, ConflictError, Problem, SafetyRefusal
-from .models import Action, Record, RemoteObject, Settings
+from .errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyRefusal
+from .models import Action, Failure, Record, Settings
 from .pseudonyms import normalise
+from .store.records import GOOD_RESULT, PARTIAL_RESULT
 
 log = logging.getLogger("pseudocal.sync")
 
 
 class RemoteLike(Protocol):
     def list(self) -> dict[str, str]: ...
+    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]: ...
     def create(self, name: str, data: bytes) -> tuple[str, str]: ...
     def update(self, href: str, data: bytes, etag: str) -> str: ...
     def delete(self, href: str, etag: str) -> None: ...
@@ -44,7 +52,8 @@ class SyncResult:
     updated: int = 0
     deleted: int = 0
     dropped: int = 0
-    conflicts: int = 0
+    failed: list[Failure] = field(default_factory=list)  # refused actions, the rest went on
+    read: int = 0  # objects read (calendar-multiget) to tell ours from foreign
     managed: int = 0
     desired: int = 0
     dry_run: bool = False
@@ -54,17 +63,28 @@ class SyncResult:
     def writes(self) -> int:
         return self.created + self.updated + self.deleted
 
+    @property
+    def conflicts(self) -> int:
+        return len(self.failed)
+
     def summary(self) -> str:
         if self.dry_run:
             ops = [a.op for a in self.actions]
             return (f"plan: {ops.count('create')} to create, {ops.count('update')} to update, "
                     f"{ops.count('delete')} to delete; nothing changed (dry run)")
         text = f"{self.created} created, {self.updated} updated, {self.deleted} deleted"
-        return text + (f", {self.conflicts} conflicts left for the next sync" if self.conflicts else "")
+        if not self.failed:
+            return text
+        events = "1 event" if len(self.failed) == 1 else f"{len(self.failed)} events"
+        return f"{text}; {events} could not be written (see `pseudocal check`)"
 
     def as_dict(self) -> dict:
         return {"created": self.created, "updated": self.updated, "deleted": self.deleted,
                 "dropped_records": self.dropped, "conflicts": self.conflicts,
+                "failed": [{"op": f.op, "event": f.label, "calendar": f.calendar,
+                            "kind": f.kind, "why": f.reason, "next_step": f.next_step}
+                           for f in self.failed],
+                "objects_read": self.read,
                 "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
                 "refused": self.refusal.message if self.refusal else None,
                 "refused_because": self.refusal.situation if self.refusal else None,
@@ -93,11 +113,13 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
     `clients` (decrypted already) and `want` (built already) save doing it again.
     """
     want = want or wanted_objects(settings, store, now or datetime.now(timezone.utc), clients)
-    remote = _prefetch(settings, remotes, store.tag_key)
-    records, refusal = _check_calendar_moves(settings, store, store.records(), options)
-    actions = plan_mod.plan(want.objects, records, remote, want.retired)
+    records, known = store.records(), store.foreign_objects()
+    found = ownership.survey(remotes, records, known, store.tag_key)
+    records, refusal = _check_calendar_moves(settings, store, records, options)
+    remote, extra = plan_mod.keep_one_copy(want.objects, records, found.copies)
+    actions = plan_mod.plan(want.objects, records, remote, want.retired, extra)
     result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
-                        dry_run=options.dry_run, refusal=refusal)
+                        dry_run=options.dry_run, refusal=refusal, read=found.read)
     try:
         plan_mod.check_safety(actions, plan_mod.Guarded.of(want.objects, records, remote),
                               settings.sync.max_delete_share, options.allow_deletes)
@@ -106,8 +128,10 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
             raise
         result.refusal = result.refusal or too_many
     if not options.dry_run:
+        _remember_foreign(store, found, known)
         try:
-            execute(actions, store, remotes, result, progress)
+            execute(actions, store, remotes, result, progress, listed=found.listed,
+                    collections=[_collection(settings.calendar_for(n).url) for n in remotes])
         except Exception as exc:
             exc.partial = result  # what was done (and recorded) before it stopped
             raise
@@ -166,20 +190,15 @@ def _count(problems: list) -> str:
     return "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
 
 
-def _prefetch(settings: Settings, remotes: dict[str, RemoteLike],
-              tag_key: bytes) -> dict[str, RemoteObject]:
-    """Every object of ours on every calendar in use, by UID (one request per calendar)."""
-    owned: dict[str, RemoteObject] = {}
-    for name, remote in remotes.items():
-        for href, etag in remote.list().items():
-            uid = uid_from_href(href)
-            if uid and is_own_uid(tag_key, uid):
-                owned[uid] = RemoteObject(_path(href), etag, uid, True, name)
-    return owned
+def _remember_foreign(store, found: ownership.Survey, known: dict[str, frozenset[str]]
+                      ) -> None:
+    """Keep the digests of the foreign objects now listed, where they changed."""
+    for name, digests in found.foreign.items():
+        if digests != known.get(name, frozenset()):
+            store.remember_foreign(name, digests)
 
 
-def _path(href: str) -> str:
-    return unquote(urlparse(href).path)
+_path = ownership.path_of
 
 
 def _collection(url: str) -> str:
@@ -217,22 +236,39 @@ def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
 
 
 def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result: SyncResult,
-            progress: Progress | None = None) -> None:
-    """Carry out the plan, recording each confirmed action in its own transaction."""
+            progress: Progress | None = None, *, listed: dict[str, set[str]] | None = None,
+            collections: list[str] = ()) -> None:
+    """Carry out the plan, recording each confirmed action in its own transaction; one
+    object's refusal is recorded as a Failure and the rest go ahead. `listed`: the hrefs
+    each calendar listed (a create never takes a name in use); `collections`: the paths
+    of the calendars synced (a UID held outside them is said so)."""
+    names = {cal: {href.rsplit("/", 1)[-1] for href in hrefs}
+             for cal, hrefs in (listed or {}).items()}
+    done: set[str] = set()
     if progress:
         progress(0, len(actions), None)
-    for done, action in enumerate(actions, 1):
-        try:
-            _apply(action, store, remotes[action.calendar], result)
-        except ConflictError as exc:
-            _conflict(action, exc, store, result)
-        if progress:
-            progress(done, len(actions), action)
+    try:
+        for count, action in enumerate(actions, 1):
+            try:
+                _apply(action, store, remotes[action.calendar], result,
+                       names.setdefault(action.calendar, set()))
+                done.add(action.uid)
+            except (ConflictError, ObjectRefused) as exc:
+                _refused(action, exc, store, result, list(collections), done)
+            if progress:
+                progress(count, len(actions), action)
+    except BaseException:
+        _note_failures(store, result, done, complete=False)
+        raise
+    _note_failures(store, result, done, complete=True)
 
 
-def _apply(action: Action, store, remote: RemoteLike, result: SyncResult) -> None:
+def _apply(action: Action, store, remote: RemoteLike, result: SyncResult,
+           names: set[str]) -> None:
     if action.op == "create":
-        href, etag = remote.create(f"{action.uid}.ics", action.desired.ical)
+        name = _free_name(action.uid, names)
+        href, etag = remote.create(name, action.desired.ical)
+        names.add(name)
         store.put_record(_record(action, href, etag))
         result.created += 1
     elif action.op == "update":
@@ -241,12 +277,24 @@ def _apply(action: Action, store, remote: RemoteLike, result: SyncResult) -> Non
         result.updated += 1
     elif action.op == "delete":
         remote.delete(action.href, action.etag)
-        store.drop_record(action.uid)
+        if not action.extra_copy:
+            store.drop_record(action.uid)
         result.deleted += 1
     else:
         store.drop_record(action.uid)
         result.dropped += 1
-    log.info("%s %s (%s)", action.op, action.label, action.reason)
+    # a label is pseudocal's own composition (a title, a pseudonym, a time): its words
+    # stay, so "screen break" is not taken for a client called Will Screen
+    log.info("%s %s (%s)", action.op, logs.Own(action.label), action.reason)
+
+
+def _free_name(uid: str, names: set[str]) -> str:
+    """`<uid>.ics`, or `<uid>-N.ics` when something else (a foreign object) has that name."""
+    for n in range(10):
+        name = f"{uid}.ics" if n == 0 else f"{uid}-{n}.ics"
+        if name not in names:
+            return name
+    return f"{uid}-{secrets.token_hex(4)}.ics"
 
 
 def _record(action: Action, href: str, etag: str) -> Record:
@@ -256,15 +304,30 @@ def _record(action: Action, href: str, etag: str) -> Record:
                   client_id=want.client_id)
 
 
-def _conflict(action: Action, exc: ConflictError, store, result: SyncResult) -> None:
-    """Read the conflict; leave it for the next sync's fresh plan."""
-    if exc.kind == "gone" and action.op == "delete":
-        store.drop_record(action.uid)
+def _refused(action: Action, exc: ConflictError | ObjectRefused, store, result: SyncResult,
+             collections: list[str], done: set[str]) -> None:
+    """Read the refusal; record it as a Failure and leave it for the next sync's plan."""
+    if isinstance(exc, ConflictError) and exc.kind == "gone" and action.op == "delete":
+        if not action.extra_copy:
+            store.drop_record(action.uid)
         result.dropped += 1
+        done.add(action.uid)
         return
-    result.conflicts += 1
-    log.warning("%s %s: %s conflict on the server; the next sync re-plans it",
-                action.op, action.label, exc.kind)
+    failure = failures.classify(action, exc, collections)
+    result.failed.append(failure)
+    log.warning("%s %s failed: %s; %s", action.op, logs.Own(action.label), logs.Own(failure.reason),
+                logs.Own(failure.next_step))
+
+
+def _note_failures(store, result: SyncResult, done: set[str], complete: bool) -> None:
+    """Count the failures in the store; a sync stopped by something else still counts the
+    ones it met (and says so if the store cannot)."""
+    try:
+        store.note_failures(result.failed, done, complete)
+    except Exception:
+        if complete:
+            raise
+        log.warning("cannot record the actions that failed in this sync")
 
 
 def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **kw) -> SyncResult:
@@ -279,5 +342,10 @@ def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **k
         store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
                          done.deleted, f"{type(exc).__name__}: {logs.REDACTOR.scrub_error(exc)}")
         raise
-    store.finish_run(run, "ok", result.created, result.updated, result.deleted, None)
+    outcome, error = GOOD_RESULT, None
+    if result.failed:
+        outcome, error = PARTIAL_RESULT, logs.REDACTOR.scrub(failures.summary(
+            [{"event": f.label, "reason": f.reason, "next_step": f.next_step, "syncs": 1}
+             for f in result.failed]))
+    store.finish_run(run, outcome, result.created, result.updated, result.deleted, error)
     return result

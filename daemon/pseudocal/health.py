@@ -15,8 +15,11 @@ out of its store. It holds no identity: error texts pass the redactor before the
 
 Unhealthy (exit 11) when: there is no record, the daemon is not running, no sync has
 succeeded yet, the last good sync is older than `sync.stale_after` (default: 3 x every, at
-least 1 h), FAILING_AFTER syncs in a row failed, or the config file on disk is broken (the
-daemon keeps its last good config meanwhile).
+least 1 h), FAILING_AFTER syncs in a row failed, an event could not be written in
+FAILING_AFTER syncs in a row (`failed_actions`: the server refused it each time, e.g. a UID
+conflict that does not clear), or the config file on disk is broken (the daemon keeps its
+last good config meanwhile). A sync that went through with some events refused ("partial")
+counts as a good sync: the others were written.
 """
 from __future__ import annotations
 
@@ -28,11 +31,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import failures
 from .durations import format_duration
 from .models import Settings, SyncSettings
+from .store.records import GOOD_RESULTS
 
 STATE_VERSION = 1
-FAILING_AFTER = 3  # consecutive failed syncs that make `status` unhealthy
+FAILING_AFTER = 3  # consecutive failed syncs (or syncs refusing one event) -> unhealthy
 FIRST_RETRY = 30.0  # seconds: the first retry comes after at most this (or `every`)
 LONGEST_RETRY = 900.0  # seconds: retries never wait longer than this (or `every`)
 
@@ -97,6 +102,7 @@ class DaemonState:
     last_good_run: dict | None = None
     warnings: list = field(default_factory=list)  # schedule warnings (pseudonyms only)
     ledger: list = field(default_factory=list)  # the supervision ledger, a dict per month
+    failed_actions: list = field(default_factory=list)  # failed_entries(store rows)
     version: int = STATE_VERSION
 
     def failed(self, error: str, now: datetime) -> None:
@@ -149,8 +155,15 @@ def read_state(path: Path) -> tuple[dict | None, str | None]:
     return (doc, None) if isinstance(doc, dict) else (None, f"{path} is not a daemon record")
 
 
+def failed_entries(rows: list[dict]) -> list[dict]:
+    """The store's failed actions as the status file keeps them (no UID)."""
+    keys = ("op", "calendar", "kind", "reason", "next_step", "first_seen", "last_seen", "syncs")
+    return [{"event": row.get("label"), **{k: row.get(k) for k in keys}} for row in rows]
+
+
 def note_manual_sync(settings: Settings, last_run: dict | None, last_good_run: dict | None,
-                     warnings: list | None = None, ledger: list | None = None) -> None:
+                     warnings: list | None = None, ledger: list | None = None,
+                     failed: list[dict] | None = None) -> None:
     """Record a sync run by hand for `status`, unless a running daemon keeps the file."""
     path = state_file(settings)
     doc, _ = read_state(path)
@@ -159,7 +172,8 @@ def note_manual_sync(settings: Settings, last_run: dict | None, last_good_run: d
     state = DaemonState(pid=0, config=str(settings.source), daemon="not running",
                         every=settings.sync.every.total_seconds(),
                         last_run=last_run, last_good_run=last_good_run,
-                        warnings=warnings or [], ledger=ledger or [])
+                        warnings=warnings or [], ledger=ledger or [],
+                        failed_actions=failed_entries(failed or []))
     write_state(path, state)
 
 
@@ -192,6 +206,10 @@ def assess(doc: dict, now: datetime, stale: timedelta, alive=pid_alive) -> list[
     if int(doc.get("failures") or 0) >= FAILING_AFTER:
         problems.append(f"{doc['failures']} syncs in a row failed since "
                         f"{doc.get('failing_since')}: {doc.get('last_error')}")
+    stuck = [f for f in doc.get("failed_actions") or []
+             if int(f.get("syncs") or 0) >= FAILING_AFTER]
+    if stuck:
+        problems.append(failures.summary(stuck))
     if doc.get("config_error"):
         problems.append(f"the config file is broken, the daemon keeps its last good config: "
                         f"{doc['config_error']}")
@@ -239,6 +257,9 @@ def status_line(doc: dict, zone: str, now: datetime) -> str:
     else:
         parts.append(_last_sync(run, zone, now) if run else "first sync running")
         parts += [f"next {after}"] if after else []
+    if doc.get("failed_actions"):
+        count = len(doc["failed_actions"])
+        parts.append(f"{count} event{'s' if count > 1 else ''} could not be written")
     if doc.get("config_error"):
         parts.append(doc["config_error"])  # last: the details may be cut off
     return "; ".join(parts)
@@ -276,6 +297,7 @@ def _document(doc: dict, problems: list[str], stale: timedelta, path: Path, aliv
                    "updated_at": doc.get("updated_at")},
         "stale_after_seconds": stale.total_seconds(), "status_file": str(path),
         "warnings": doc.get("warnings") or [], "supervision": doc.get("ledger") or [],
+        "failed_actions": doc.get("failed_actions") or [],
     }
 
 
@@ -293,8 +315,11 @@ def _text(out: dict, zone: str, now: datetime) -> str:
     else:
         lines = [f"unhealthy: {out['problems'][0]}",
                  *(f"  also: {p}" for p in out["problems"][1:]), f"  {last}"]
-        if out["last_good_sync"] and out["result"] != "ok":
+        if out["last_good_sync"] and out["result"] not in GOOD_RESULTS:
             lines.append(f"  last good sync {clock(out['last_good_sync'], zone, now, full=True)}")
+    failed = failures.summary(out["failed_actions"]) if out["failed_actions"] else None
+    if failed and failed not in out["problems"]:
+        lines.append(f"  {failed}")
     return "\n".join(lines + _advice(out))
 
 

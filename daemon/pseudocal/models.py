@@ -204,7 +204,7 @@ class Record:
 class RemoteObject:
     href: str
     etag: str
-    uid: str | None  # the UID when the href is one of ours, else None
+    uid: str | None  # the UID inside the object (known from its record, or read), if ours
     owned: bool
     calendar: str = "main"
 
@@ -220,3 +220,17 @@ class Action:
     etag: str | None = None  # the If-Match value for update/delete
     desired: DesiredObject | None = None
     counts_as_removal: bool = True  # False for expiry of past events (not a safety concern)
+    extra_copy: bool = False  # a delete of a second copy: the record (of the kept one) stays
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An action the server refused in a sync, and what to do about it. No identity: the
+    label is a pseudonym and a time, the reason names hrefs and calendars only."""
+    uid: str
+    op: str
+    calendar: str
+    label: str
+    kind: str  # "uid-conflict" | "uid-elsewhere" | "changed" | "gone" | "name-taken" | "refused"
+    reason: str
+    next_step: str

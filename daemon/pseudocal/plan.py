@@ -1,8 +1,14 @@
 """Pure: desired objects vs sync records vs what the calendar holds -> actions.
 
 Only objects whose UID carries pseudocal's ownership tag are ever considered
-(`remote` holds owned objects only); foreign events can never appear in an
-update or a delete.
+(`remote` holds owned objects only, recognised by the UID inside them, never by
+their href); foreign events can never appear in an update or a delete.
+
+Several copies of one UID (a phone app's "move" that left the old one, a server
+that stores duplicates, a copy in each calendar): `keep_one_copy` keeps one, in
+the calendar that should hold it, preferring the recorded href, then the
+canonical `<uid>.ics`; the planner deletes the others (If-Match, never counted by
+the safety valve, the record of the kept one untouched).
 
 The case table, for each UID in desired ∪ records ∪ remote:
 
@@ -13,11 +19,13 @@ The case table, for each UID in desired ∪ records ∪ remote:
   yes      yes     no       create: deleted online (config wins) -- except a reminder
                             ("Book supervision"): deleting it on the phone dismisses it,
                             so nothing is done and the record stays as the tombstone
-  yes      yes     yes      nothing if ETag and content match; else update with the
-                            remote ETag (changed in config, or edited online: config wins)
+  yes      yes     yes      nothing if href, ETag and content match; else update with
+                            the remote ETag (changed in config, edited online, or moved
+                            to another href by a calendar app: config wins, kept there)
   yes      any     yes, other calendar -> delete there, create here
   no       any     yes      delete (If-Match remote ETag)
   no       yes     no       drop the record (already gone online)
+  any      any     extra copies -> delete each (If-Match), not a removal
 """
 from __future__ import annotations
 
@@ -31,12 +39,16 @@ SMALL_CHANGE = 2  # removing this many managed events never trips the safety val
 
 
 def plan(desired: dict[str, DesiredObject], records: dict[str, Record],
-         remote: dict[str, RemoteObject], retired: set[str] = frozenset()) -> list[Action]:
-    """The actions that make the calendar match `desired`, deletes first."""
+         remote: dict[str, RemoteObject], retired: set[str] = frozenset(),
+         extra: list[RemoteObject] | tuple = ()) -> list[Action]:
+    """The actions that make the calendar match `desired`, deletes first. `extra`: the
+    copies of our objects beyond the one kept in `remote` (see keep_one_copy)."""
     actions: list[Action] = []
     for uid in sorted(set(desired) | set(records) | set(remote)):
         actions.extend(_plan_one(uid, desired.get(uid), records.get(uid), remote.get(uid),
                                  uid in retired))
+    actions += [_delete_copy(copy, desired.get(copy.uid), records.get(copy.uid))
+                for copy in sorted(extra, key=lambda c: (c.calendar, c.href))]
     order = {"delete": 0, "drop-record": 1, "create": 2, "update": 3}
     return sorted(actions, key=lambda a: order[a.op])
 
@@ -55,6 +67,9 @@ def _plan_one(uid: str, want: DesiredObject | None, rec: Record | None,
                 _create(want, "moved to another calendar")]
     if rec is None:
         return [_update(want, rem, "found online without a record; adopted")]
+    if rec.href != rem.href:
+        return [_update(want, rem, "moved to another href by a calendar app; kept there "
+                                   "(config wins)")]
     if rec.etag != rem.etag:
         return [_update(want, rem, "edited online; restored (config wins)")]
     if rec.content_hash != want.content_hash:
@@ -71,6 +86,34 @@ def _remove(uid: str, rec: Record | None, rem: RemoteObject | None, retired: boo
         return [Action("drop-record", uid, rec.calendar, rec.label, "already gone online",
                        href=rec.href, counts_as_removal=False)]
     return []
+
+
+def keep_one_copy(desired: dict[str, DesiredObject], records: dict[str, Record],
+                  copies: dict[str, list[RemoteObject]]
+                  ) -> tuple[dict[str, RemoteObject], list[RemoteObject]]:
+    """(the one copy kept per UID, the other copies): kept is the copy in the calendar the
+    UID belongs to (the desired one's, else the record's), at the recorded href, else at
+    the canonical `<uid>.ics`, else the first by calendar and href."""
+    kept: dict[str, RemoteObject] = {}
+    extra: list[RemoteObject] = []
+    for uid, found in copies.items():
+        want, rec = desired.get(uid), records.get(uid)
+        home = want.calendar if want else rec.calendar if rec else None
+        best = min(found, key=lambda o: (o.calendar != home, rec is None or o.href != rec.href,
+                                         not o.href.endswith(f"/{uid}.ics"), o.calendar,
+                                         o.href))
+        kept[uid] = best
+        extra += [o for o in found if o is not best]
+    return kept, extra
+
+
+def _delete_copy(copy: RemoteObject, want: DesiredObject | None,
+                 rec: Record | None) -> Action:
+    label = want.label if want else rec.label if rec else "an event pseudocal made earlier"
+    return Action("delete", copy.uid, copy.calendar, label,
+                  "a second copy of this event (a calendar app moved or copied it, or the "
+                  "server kept it twice); one copy stays", href=copy.href, etag=copy.etag,
+                  counts_as_removal=False, extra_copy=True)
 
 
 def _precious(rec: Record | None) -> bool:

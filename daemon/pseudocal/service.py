@@ -59,7 +59,7 @@ REQUEST_TIMEOUT = 20.0  # seconds for one CalDAV request; also bounds the stop
 STOP_GRACE = 40  # seconds the stop waits for the sync in flight (TimeoutStopSec=60s)
 SYNC_STUCK_AFTER = 900  # seconds: a sync running longer than this withholds the watchdog
 # both can be lowered with PSEUDOCAL_STOP_GRACE / PSEUDOCAL_SYNC_STUCK_AFTER (for tests)
-REMOTE_CALLS = frozenset({"list", "get", "create", "update", "delete"})
+REMOTE_CALLS = frozenset({"list", "get", "multiget", "create", "update", "delete"})
 
 
 class StopRequested(Exception):
@@ -288,7 +288,8 @@ class Daemon:
     def _succeeded(self, result: engine.SyncResult) -> None:
         level = logging.INFO if result.writes or result.conflicts or self.state.failures \
             else logging.DEBUG  # a sync that changed nothing is not news
-        log.log(level, "sync ok: %s", logs.Own(result.summary()))
+        log.log(level, "sync %s: %s", "partial" if result.failed else "ok",
+                logs.Own(result.summary()))
         self.state.succeeded()
         self._record_runs()
         self._review()
@@ -396,6 +397,7 @@ class Daemon:
             runs = self.store.last_runs(1)
             self.state.last_run = runs[0] if runs else None
             self.state.last_good_run = self.store.last_good_run()
+            self.state.failed_actions = health.failed_entries(self.store.failed_actions())
         except PseudocalError as exc:
             log.warning("cannot read the sync history: %s", exc)
 

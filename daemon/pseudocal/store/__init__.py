@@ -24,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 
 from .. import phones
 from ..errors import InputError
-from ..models import Client, ClientIdentity, Record
+from ..models import Client, ClientIdentity, Failure, Record
 from ..pseudonyms import check, draw, normalise, tidy
 from . import db
 from . import records as runs_sql
@@ -33,7 +33,8 @@ from .clients import (aad, blind_index, dek_of, encode_field, open_client, open_
                       seal_client, seal_pseudonym)
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
 from .records import GOOD_RESULT
-from .schema import IDENTITY_COLUMNS, SCHEMA_VERSION, UPGRADES, clients, meta, metadata
+from .schema import (ADDED_TABLES, IDENTITY_COLUMNS, SCHEMA_VERSION, UPGRADES,
+                     added_tables_ddl, clients, meta, metadata)
 
 __all__ = ["Store", "GOOD_RESULT", "SCHEMA_VERSION"]
 
@@ -248,6 +249,30 @@ class Store:
         with self._tx(write=True) as conn:
             runs_sql.drop_all_records(conn)
 
+    # ------------------------------------------------------------ ownership and failures
+
+    def foreign_objects(self) -> dict[str, frozenset[str]]:
+        """calendar -> digests of the objects there already read and found not ours."""
+        with self._tx() as conn:
+            return runs_sql.foreign_digests(conn)
+
+    def remember_foreign(self, calendar: str, digests: set[str]) -> None:
+        """The foreign objects now on `calendar` (replacing what was remembered)."""
+        with self._tx(write=True) as conn:
+            runs_sql.replace_foreign(conn, calendar, digests)
+
+    def failed_actions(self) -> list[dict]:
+        """Each event whose last write failed: reason, next step, syncs in a row."""
+        with self._tx() as conn:
+            return runs_sql.failed_actions(conn)
+
+    def note_failures(self, failed: list[Failure], succeeded: set[str],
+                      complete: bool) -> None:
+        """After a sync: count each failure one sync more (or start it), forget the events
+        whose write succeeded, and after a complete sync every event not failing now."""
+        with self._tx(write=True) as conn:
+            runs_sql.note_failures(conn, failed, succeeded, complete)
+
     # ------------------------------------------------------------ sync runs
 
     def begin_run(self) -> int:
@@ -281,8 +306,9 @@ def _validate(path: Path, master_key: bytes, key_source: str) -> Keys:
         raise db.not_a_store(path)
     version = check_version(stored, path)
     keys = read_keys(stored, master_key, path, key_source)
-    if version != SCHEMA_VERSION:  # only after the key is proven: never write to a stranger's
-        db.upgrade(path, UPGRADES[version], SCHEMA_VERSION)
+    missing = {t.name for t in ADDED_TABLES} - tables  # also a v2 store from before them
+    if version != SCHEMA_VERSION or missing:  # only after the key is proven: never write
+        db.upgrade(path, UPGRADES.get(version, ()), SCHEMA_VERSION, added_tables_ddl())
     return keys
 
 

@@ -268,8 +268,10 @@ def backup(engine: Engine, path: Path, dest: Path) -> None:
         raw.close()
 
 
-def upgrade(path: Path, columns: tuple[str, ...], version: int) -> None:
-    """Add nullable `clients` columns and set the schema version, in one transaction.
+def upgrade(path: Path, columns: tuple[str, ...], version: int,
+            tables: tuple[str, ...] | list[str] = ()) -> None:
+    """Add nullable `clients` columns and the missing tables (`tables`: CREATE TABLE IF
+    NOT EXISTS statements), and set the schema version, in one transaction.
 
     Additive only: every existing byte stays as it was, and an interrupted upgrade
     leaves the old version (SQLite rolls the transaction back)."""
@@ -284,6 +286,8 @@ def upgrade(path: Path, columns: tuple[str, ...], version: int) -> None:
         for column in columns:
             if column not in present:
                 conn.execute(f"ALTER TABLE clients ADD COLUMN {column} BLOB")
+        for statement in tables:
+            conn.execute(statement)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                      (str(version).encode("ascii"),))
         conn.execute("COMMIT")

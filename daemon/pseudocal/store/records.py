@@ -1,4 +1,5 @@
-"""SQL for sync records and sync runs: no identity lives in these tables."""
+"""SQL for sync records, sync runs, foreign objects seen and failed actions: no identity
+lives in these tables."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,10 +7,12 @@ from datetime import datetime, timezone
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as upsert
 
-from ..models import Record
-from .schema import records, sync_runs
+from ..models import Failure, Record
+from .schema import failed_actions as failed, foreign_objects, records, sync_runs
 
 GOOD_RESULT = "ok"  # the `result` of a sync run that succeeded
+PARTIAL_RESULT = "partial"  # it went through, but the server refused some actions
+GOOD_RESULTS = (GOOD_RESULT, PARTIAL_RESULT)  # runs that reached the end of their plan
 _RECORD_FIELDS = ("calendar", "href", "etag", "content_hash", "kind", "label", "client_id")
 
 
@@ -62,7 +65,45 @@ def last_runs(conn: Connection, limit: int) -> list[dict]:
 
 
 def last_good_run(conn: Connection) -> dict | None:
-    query = (select(sync_runs).where(sync_runs.c.result == GOOD_RESULT)
+    query = (select(sync_runs).where(sync_runs.c.result.in_(GOOD_RESULTS))
              .order_by(sync_runs.c.id.desc()).limit(1))
     row = conn.execute(query).first()
     return dict(row._mapping) if row else None
+
+# ---------------------------------------------------------------- foreign objects
+
+
+def foreign_digests(conn: Connection) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for row in conn.execute(select(foreign_objects)):
+        found.setdefault(row.calendar, set()).add(row.digest)
+    return {calendar: frozenset(digests) for calendar, digests in found.items()}
+
+
+def replace_foreign(conn: Connection, calendar: str, digests: set[str]) -> None:
+    conn.execute(delete(foreign_objects).where(foreign_objects.c.calendar == calendar))
+    if digests:
+        conn.execute(insert(foreign_objects),
+                     [{"calendar": calendar, "digest": d} for d in sorted(digests)])
+
+# ---------------------------------------------------------------- failed actions
+
+
+def failed_actions(conn: Connection) -> list[dict]:
+    rows = conn.execute(select(failed).order_by(failed.c.syncs.desc(), failed.c.label))
+    return [dict(row._mapping) for row in rows]
+
+
+def note_failures(conn: Connection, found: list[Failure], succeeded: set[str],
+                  complete: bool) -> None:
+    stamp, failing = now(), {f.uid for f in found}
+    for f in {f.uid: f for f in found}.values():  # one row per event: its last failure
+        values = {"op": f.op, "calendar": f.calendar, "label": f.label, "kind": f.kind,
+                  "reason": f.reason, "next_step": f.next_step, "last_seen": stamp}
+        statement = upsert(failed).values(uid=f.uid, first_seen=stamp, syncs=1, **values)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[failed.c.uid], set_={**values, "syncs": failed.c.syncs + 1}))
+    if succeeded - failing:
+        conn.execute(delete(failed).where(failed.c.uid.in_(sorted(succeeded - failing))))
+    if complete:
+        conn.execute(delete(failed).where(failed.c.uid.not_in(sorted(failing))))

@@ -6,14 +6,22 @@
                keyed blind index of the normalised pseudonym (UNIQUE)
     records    what was pushed to which calendar (no identity)
     sync_runs  one row per sync attempt, for `status`
+    foreign_objects  objects read once and found not to be ours: a keyed digest of
+               (calendar, href, ETag) each, so they are not read again while unchanged
+    failed_actions   one row per event whose last write the server refused, with the
+               reason and the number of syncs in a row it failed (labels: pseudonym and
+               time; no identity)
 """
 from __future__ import annotations
 
 from sqlalchemy import (Column, Integer, LargeBinary, MetaData, Table, Text)
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateTable
 
 SCHEMA_VERSION = 2
 # Versions this code upgrades in place (additive changes only): version -> what it lacks.
-# 1 -> 2: the contact route and the parsed phone number (nullable: absent in old rows).
+# 1 -> 2: the contact route and the parsed phone number (nullable: absent in old rows),
+# and the tables ADDED_TABLES (foreign_objects, failed_actions).
 UPGRADES = {1: ("contact_ct", "phone_e164_ct")}
 
 metadata = MetaData()
@@ -71,3 +79,32 @@ sync_runs = Table(
     Column("deleted", Integer),
     Column("error", Text, nullable=True),
 )
+
+foreign_objects = Table(
+    "foreign_objects", metadata,
+    Column("calendar", Text, primary_key=True),
+    Column("digest", Text, primary_key=True),
+)
+
+failed_actions = Table(
+    "failed_actions", metadata,
+    Column("uid", Text, primary_key=True),
+    Column("op", Text),
+    Column("calendar", Text),
+    Column("label", Text),
+    Column("kind", Text),
+    Column("reason", Text),
+    Column("next_step", Text),
+    Column("first_seen", Text),
+    Column("last_seen", Text),
+    Column("syncs", Integer),
+)
+
+# created in place by the 1 -> 2 upgrade (and in a version 2 store made before them)
+ADDED_TABLES = (foreign_objects, failed_actions)
+
+
+def added_tables_ddl() -> list[str]:
+    """CREATE TABLE IF NOT EXISTS for each of ADDED_TABLES, in SQLite's dialect."""
+    return [str(CreateTable(t, if_not_exists=True).compile(dialect=sqlite.dialect()))
+            for t in ADDED_TABLES]
