@@ -14,7 +14,7 @@ look-alike (l as I, o as 0, m as rn), a Hangul filler inside; the phone with und
 middle dots, em dashes, or without its area code.
 
 Each attempt must be refused as a config error naming the key and never the smuggled
-text, with zero requests to the calendar; the same text rendered into an object must also
+text, and what the sync sends instead carries pseudocal's own text at that key; the same text rendered into an object must also
 fail the last check before sending. A control run with the bare carrier text shows the
 check does not simply refuse everything.
 """
@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import phonenumbers
+from icalendar import Calendar
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -143,7 +144,7 @@ def name_disguises(ident: ClientIdentity, part: str, at: int) -> dict[str, str]:
     first, last = words[0], words[-1]
     return {
         "camel": f"{first}{last}", "joined-caps": f"{first}{last}".upper(),
-        "initial": f"{first[0].upper()}{last}", "plural": f"{part}s" if len(canon(part)) >= 3 else part,  # Al+s is "als"
+        "initial": f"{first[0].upper()}{last}" if len(canon(last)) >= 3 else last,  # R+May "plural": f"{part}s" if len(canon(part)) >= 3 else part,  # Al+s is "als"
         "ascii-look": _ascii_look(part, at), "hangul-filler": _insert(part, "\u3164", at),
         "part": part, "upper": part.upper(), "lower": part.lower(),
         "possessive": f"{part}'s",
@@ -227,7 +228,14 @@ def assert_refused(settings_: config.m.Settings, store: FakeStore, key_path: str
     remote = MemoryRemote()
     with pytest.raises(ConfigError) as caught:
         engine.sync(settings_, store, {"main": remote}, now=NOW)
-    assert remote.requests == 0 and not remote.objects
+    # the sync went ahead with pseudocal's own text at that key: nothing sent names anyone
+    ids = privacy.Identities.of([c.identity for c in store.clients])
+    for data in remote.objects.values():
+        for comp in Calendar.from_ical(data).walk():
+            for prop in ("SUMMARY", "DESCRIPTION"):
+                if prop in comp:
+                    assert ids.find(str(comp[prop])) is None
+    assert secret not in b"".join(remote.objects.values()).decode()
     said = " ".join([caught.value.message, *(p.render("c") for p in caught.value.problems)])
     assert key_path in said
     for piece in [p for p in tokens(secret) if len(p) >= 3]:

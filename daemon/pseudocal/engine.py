@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 from . import desired as desired_mod
 from . import failures, logs, ownership, privacy
 from . import plan as plan_mod
-from .config import check_pseudonyms, online_texts
+from .config import check_pseudonyms, default_texts, online_texts
 from .errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyRefusal
 from .models import Action, Failure, Record, Settings
 from .pseudonyms import normalise
@@ -112,7 +112,8 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
     A dry run never raises SafetyRefusal: it returns the plan with `refusal` set.
     `clients` (decrypted already) and `want` (built already) save doing it again.
     """
-    want = want or wanted_objects(settings, store, now or datetime.now(timezone.utc), clients)
+    want = want or wanted_objects(settings, store, now or datetime.now(timezone.utc), clients,
+                                  replace_named_texts=True)
     records, known = store.records(), store.foreign_objects()
     found = ownership.survey(remotes, records, known, store.tag_key)
     records, refusal = _check_calendar_moves(settings, store, records, options)
@@ -135,19 +136,43 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
         except Exception as exc:
             exc.partial = result  # what was done (and recorded) before it stopped
             raise
+    if want.named_texts:  # the sync went ahead with pseudocal's own texts in their place
+        raise _named_texts_error(settings, want.named_texts, result)
     return result
 
 
-def wanted_objects(settings: Settings, store, now: datetime,
-                   clients: list | None = None) -> desired_mod.Desired:
-    """The objects the config wants online now, each through the privacy allow-list."""
+def _named_texts_error(settings: Settings, problems: list[Problem],
+                       result: SyncResult) -> ConfigError:
+    exc = ConfigError(
+        f"{_count(problems)} in {settings.source}: a text that goes online names a client "
+        "(perhaps one added after the text was written); online it was replaced by "
+        "pseudocal's own text for that key", problems=problems, where=str(settings.source),
+        next_step="reword the text at the keys listed; the next sync publishes it")
+    exc.partial = result  # type: ignore[attr-defined]
+    return exc
+
+
+def wanted_objects(settings: Settings, store, now: datetime, clients: list | None = None,
+                   replace_named_texts: bool = False) -> desired_mod.Desired:
+    """The objects the config wants online now, each through the privacy allow-list.
+
+    A config text that names a client is a ConfigError; with `replace_named_texts` (a
+    sync) it is built with pseudocal's own text for that key instead and listed in
+    `named_texts`: a text published before its client was added then leaves the calendar
+    at once rather than staying there while every sync fails."""
     clients = store.list_clients() if clients is None else clients
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
+    named = privacy.config_text_problems(online_texts(settings), ids)
+    if named and replace_named_texts:
+        settings = default_texts(settings, [p.path for p in named])
     check_config_clients(settings, clients, ids)
     by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
     want = desired_mod.build(settings, by_name, store.tag_key, now)
     for obj in want.objects.values():
-        privacy.check(obj.ical, ids, store.tag_key, obj.label, obj.own)
+        # named by kind and UID only: the label holds a pseudonym, and a message tying a
+        # visible title to "a client's identity" would tell a log reader too much
+        privacy.check(obj.ical, ids, store.tag_key, f"{obj.kind} {obj.uid[:8]}", obj.own)
+    want.named_texts = named if replace_named_texts else []
     return want
 
 

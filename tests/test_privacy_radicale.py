@@ -1,0 +1,67 @@
+"""The privacy promise against a real Radicale: what the server stores and every request."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from practice import Practice, Session
+
+pytestmark = pytest.mark.integration
+
+
+def stored(server) -> bytes:
+    """Everything Radicale keeps of the calendar (items and caches), lower-cased."""
+    folder = server.collection_dir("practitioner", "practice")
+    return b"\n".join(p.read_bytes() for p in folder.rglob("*") if p.is_file()).lower()
+
+
+def sent(server) -> bytes:
+    return b"\n".join(r.body or b"" for r in server.requests).lower()
+
+
+def test_a_published_text_that_a_later_client_makes_identifying_leaves_the_calendar(
+        tmp_path, radicale, capsys):
+    """An alarm written before Gwen was a client goes online; once Gwen Ng is added the
+    next sync replaces it with pseudocal's own text (exit 3, the key named, never the
+    word), instead of failing every sync while the text stays online."""
+    p = Practice(tmp_path / "p", radicale.calendar_url("practitioner", "practice"),
+                 header_extra='[breaks]\nalarm = "Phone Gwen about the rota"\n')
+    p.root.mkdir()
+    assert p.run("init") == 0
+    first = p.add_client("Test Person Alpha", capsys)
+    start = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 + 7)
+    p.sessions = [Session(first, f"{start}T10:00:00")]
+    assert p.run("sync") == 0
+    assert b"phone gwen about the rota" in stored(radicale)
+
+    p.add_client("Gwen Ng", capsys)
+    capsys.readouterr()
+    radicale.reset_counters()
+    assert p.run("sync") == 3
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert "breaks.alarm" in said and "gwen" not in said.casefold()
+    assert b"gwen" not in stored(radicale) and b"gwen" not in sent(radicale)
+    assert b"stand up and walk around" in stored(radicale)  # pseudocal's own alarm text
+    assert p.run("sync") == 3 and b"gwen" not in stored(radicale)  # until it is reworded
+
+
+def test_pseudocals_own_words_in_the_log_survive_clients_named_like_them(tmp_path, radicale,
+                                                                          capsys):
+    """Clients called Will Screen and Walk Book: the sync's log still says "screen break"
+    and "Book supervision" (pseudocal's own words), and never a client's whole name."""
+    p = Practice(tmp_path / "p", radicale.calendar_url("practitioner", "practice"),
+                 header_extra="[breaks]\n[supervision]\n")
+    p.root.mkdir()
+    assert p.run("init") == 0
+    first = p.add_client("Will Screen", capsys)
+    p.add_client("Walk Book", capsys)
+    start = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 + 7)
+    p.sessions = [Session(first, f"{start}T10:00:00")]
+    capsys.readouterr()
+    assert p.run("sync") == 0
+    log = capsys.readouterr().err
+    assert "screen break after" in log and "Book supervision" in log, log
+    assert "[redacted]" not in log
+    assert "will screen" not in log.casefold() and "walk book" not in log.casefold()
