@@ -199,11 +199,3 @@ def check_safety(actions: list[Action], guarded: Guarded, max_share: float,
             deletes=removals, managed=guarded.managed, situation="too-many",
             next_step="check the config (run `pseudocal sync --dry-run` to see the plan); "
                       "to go ahead, run `pseudocal sync --allow-deletes`")
-
-
-def _precious(rec: Record | None) -> bool:
-    """Whether losing this object is what the safety valve guards against: a session or
-    supervision, or one of ours we have no record of. Breaks and reminders are derived
-    from those and come and go with them (a booked month's reminder, a break no longer
-    fitting, a one-off break passing keep_past)."""
-    return rec is None or rec.kind not in DERIVED_KINDS
