@@ -52,3 +52,32 @@ def interop_calendar():
     for problem in calendars.cleanup():
         import warnings
         warnings.warn(f"an interop calendar was not deleted: {problem}")
+
+
+@pytest.fixture(scope="session")
+def xandikos_service(tmp_path_factory):
+    """One real Xandikos (from the package index) on a free loopback port per session."""
+    from davservers import XandikosService
+
+    service = XandikosService(tmp_path_factory.mktemp("xandikos")).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def xandikos(xandikos_service):
+    """Fresh calendars on the session's Xandikos behind a recording proxy, with the
+    `radicale` fixture's surface: practitioner/practice exists."""
+    server = xandikos_service.tenant()
+    try:
+        server.make_calendar("practitioner", "practice")
+        server.reset_counters()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def dav_server(request):
+    """The `radicale` fixture, then the `xandikos` one: a test written once runs on both."""
+    return request.getfixturevalue(request.param)

@@ -30,6 +30,8 @@ class Practice:
     calendar_url: str
     sessions: list[Session] = field(default_factory=list)
     header_extra: str = ""
+    calendar_extra: str = ""  # more TOML after [calendar]: e.g. [calendars.selfcare]
+    profile: str | None = "radicale"  # the config's `server =` (None: pseudocal's generic one)
 
     @property
     def config(self) -> Path:
@@ -38,7 +40,9 @@ class Practice:
     def write_config(self) -> Path:
         state = self.root / "state"
         text = (f'timezone = "Europe/London"\n{self.header_extra}\n'
-                f'[calendar]\nurl = "{self.calendar_url}"\nserver = "radicale"\n\n'
+                f'[calendar]\nurl = "{self.calendar_url}"\n'
+                + (f'server = "{self.profile}"\n' if self.profile else "") + "\n"
+                + f'{self.calendar_extra}'
                 f'[store]\npath = "{state / "store.db"}"\nkey_file = "{state / "store-key"}"\n\n'
                 f'[sync]\nhorizon = "52w"\nkeep_past = "30d"\n\n'
                 + "".join(s.toml() for s in self.sessions))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
+import itertools
 import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -43,7 +43,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from icalendar import Calendar
 
 from pseudocal import config, engine, health
-from pseudocal.crypto import generate_key, is_own_uid, make_uid
+from pseudocal.crypto import is_own_uid, make_uid
 from pseudocal.errors import PseudocalError, ServerError
 from pseudocal.events import content_hash
 from pseudocal.models import ClientIdentity, Recurrence, SessionRule
@@ -75,6 +75,19 @@ STARTS = [datetime(2026, 12, 7 + d, h, 0) for d in range(5) for h in (9, 11, 14,
 FOREIGN = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\nBEGIN:VEVENT\r\n"
            "UID:{uid}\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:20261210T090000Z\r\n"
            "DTEND:20261210T100000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+PSEUDONYMS = ["Amber Kestrel", "Silent Otter", "Copper Fern"]
+
+
+class _Tokens:
+    """Stands in for the engine's `secrets` while a machine runs: counted tokens."""
+
+    def __init__(self, counter) -> None:
+        self._counter = counter
+
+    def token_hex(self, n: int) -> str:
+        return f"{next(self._counter):0{2 * n}x}"
 
 
 class Recording:
@@ -120,8 +133,15 @@ class EngineMachine(RuleBasedStateMachine):
         path = self.dir / "config.toml"
         path.write_text(CONFIG, encoding="utf-8")
         self.settings = config.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(self.dir)})
-        self.store = Store.create(self.dir / "store.db", generate_key())
-        self.pseudonyms = [self.store.add_client(c).pseudonym for c in CLIENTS]
+        # Everything a step's outcome depends on is fixed by the drawn steps (hypothesis
+        # replays a case and must see the same preconditions): the key (so the UIDs), the
+        # pseudonyms, and the tokens in new hrefs, the engine's included.
+        self.store = Store.create(self.dir / "store.db", bytes(range(32)))
+        self.pseudonyms = [self.store.add_client(c, p).pseudonym
+                           for c, p in zip(CLIENTS, PSEUDONYMS)]
+        self._tokens = itertools.count(1)
+        self._engine_secrets = engine.secrets
+        engine.secrets = _Tokens(self._tokens)  # type: ignore[assignment]
         kind = DuplicatingRemote if dialect == "duplicates" else MemoryRemote
         self.dialect = dialect
         account = [] if dialect == "account-wide" else None
@@ -135,7 +155,13 @@ class EngineMachine(RuleBasedStateMachine):
         self.rules: list[SessionRule] = []
         self.clean = False
 
+    def token(self, n: int) -> str:
+        """A fresh hex token of n bytes, the same ones in the same order on every replay."""
+        return f"{next(self._tokens):0{2 * n}x}"
+
     def teardown(self) -> None:
+        if hasattr(self, "_engine_secrets"):
+            engine.secrets = self._engine_secrets  # type: ignore[assignment]
         if hasattr(self, "store"):
             self.store.close()
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -282,7 +308,7 @@ class EngineMachine(RuleBasedStateMachine):
             remote.external_delete(href)
         target = {"same": remote, "personal": self.personal,
                   "other": self.remotes["selfcare" if name == "main" else "main"]}[to]
-        new = target.path + f"{secrets.token_hex(6)}.ics"
+        new = target.path + f"{self.token(6)}.ics"
         target.external_put(new, data)
         if target is self.personal:
             self.personal_untouched[new] = data
@@ -299,9 +325,9 @@ class EngineMachine(RuleBasedStateMachine):
 
     @rule(calendar=st.sampled_from(["main", "selfcare"]), ours_shape=st.booleans())
     def foreign_object_appears(self, calendar: str, ours_shape: bool) -> None:
-        uid = make_uid(b"f" * 32, secrets.token_hex(4)) if ours_shape else \
-            f"{secrets.token_hex(4)}@phone.example"
-        name = f"{uid}.ics" if ours_shape else f"{secrets.token_hex(4)}.ics"
+        uid = make_uid(b"f" * 32, self.token(4)) if ours_shape else \
+            f"{self.token(4)}@phone.example"
+        name = f"{uid}.ics" if ours_shape else f"{self.token(4)}.ics"
         data = FOREIGN.format(uid=uid).encode()
         remote = self.remotes[calendar]
         remote.external_put(name, data)
@@ -321,7 +347,7 @@ class EngineMachine(RuleBasedStateMachine):
         href = remote.path + f"{target.uid}.ics"
         if (target.calendar, href) in self.foreign:
             return
-        data = FOREIGN.format(uid=f"{secrets.token_hex(4)}@other.example").encode()
+        data = FOREIGN.format(uid=f"{self.token(4)}@other.example").encode()
         remote.external_put(href, data)
         self.foreign[(target.calendar, href)] = data
         self.clean = False

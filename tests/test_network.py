@@ -102,9 +102,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 MULTISTATUS = (
-    b'<?xml version="1.0" encoding="utf-8"?>\n<d:multistatus xmlns:d="DAV:">'
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
     b'<d:response><d:href>/cal/</d:href><d:propstat><d:prop><d:getetag>"c1"</d:getetag>'
-    b'<d:resourcetype><d:collection/></d:resourcetype></d:prop>'
+    b'<d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop>'
     b'<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'
     b'<d:response><d:href>/cal/a1.ics</d:href><d:propstat><d:prop><d:getetag>"e1"</d:getetag>'
     b'<d:resourcetype/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'

@@ -32,7 +32,28 @@ def week_text(p: Practice, capsys, *argv: str) -> str:
     return capsys.readouterr().out
 
 
-def test_a_week_without_store_or_key_shows_pseudonyms_breaks_and_supervision(practice, capsys):
+@pytest.fixture
+def stored(practice) -> Practice:
+    """The practice with a store that knows both pseudonyms."""
+    assert practice.run("init") == 0
+    for pseudonym, name in NAMES.items():
+        assert practice.run("client", "add", "--pseudonym", pseudonym,
+                            stdin=json.dumps({"name": name})) == 0
+    return practice
+
+
+def test_without_a_store_every_session_is_named_by_its_place_only(practice, capsys):
+    capsys.readouterr()
+    assert practice.run("week", "2027-03-03") == 0
+    said = capsys.readouterr()
+    assert "Amber Falcon" not in said.out and "Quiet Heron" not in said.out
+    row = next(ln for ln in said.out.splitlines() if "09:00-09:50 New York" in ln)
+    assert row.split()[:6] == ["Wed", "3", "Mar", "14:00-14:50", "session", "sessions[2]"]
+    assert "no store at" in said.err and "sessions[N]" in said.err
+
+
+def test_a_week_shows_pseudonyms_breaks_and_supervision(stored, capsys):
+    practice = stored
     out = week_text(practice, capsys, "2027-03-03")
     assert out.startswith("Week of Monday 1 March 2027 to Sunday 7 March 2027, "
                           "times in Europe/London")
@@ -49,11 +70,8 @@ def test_a_week_without_store_or_key_shows_pseudonyms_breaks_and_supervision(pra
     assert "Test Person" not in out and "name" not in lines[2]
 
 
-def test_reveal_adds_the_real_names_from_the_store(practice, capsys):
-    assert practice.run("init") == 0
-    for pseudonym, name in NAMES.items():
-        assert practice.run("client", "add", "--pseudonym", pseudonym,
-                            stdin=json.dumps({"name": name})) == 0
+def test_reveal_adds_the_real_names_from_the_store(stored, capsys):
+    practice = stored
     plain = week_text(practice, capsys, "2027-03-03")
     assert "Test Person" not in plain
     revealed = week_text(practice, capsys, "2027-03-03", "--reveal")
@@ -69,7 +87,8 @@ def test_reveal_needs_the_store(practice, capsys):
     assert "pseudocal init" in capsys.readouterr().err
 
 
-def test_json_is_pseudonymous(practice, capsys):
+def test_json_is_pseudonymous(stored, capsys):
+    practice = stored
     doc = json.loads(week_text(practice, capsys, "2027-03-01", "--json"))
     assert doc["week_of"] == "2027-03-01" and doc["timezone"] == "Europe/London"
     assert [d["date"] for d in doc["days"]][::6] == ["2027-03-01", "2027-03-07"]
@@ -82,7 +101,8 @@ def test_json_is_pseudonymous(practice, capsys):
     assert doc["supervision"][0]["month"] == "2027-03" and doc["supervision"][0]["short"]
 
 
-def test_the_week_when_only_america_has_changed_its_clocks(practice, capsys):
+def test_the_week_when_only_america_has_changed_its_clocks(stored, capsys):
+    practice = stored
     out = week_text(practice, capsys, "2027-03-19")
     assert "Week of Monday 15 March 2027" in out
     assert "Wed 17 Mar  13:00-13:50" in out
@@ -91,7 +111,41 @@ def test_the_week_when_only_america_has_changed_its_clocks(practice, capsys):
 
 def test_a_bad_date_is_an_input_error(practice, capsys):
     assert practice.run("week", "next tuesday") == 9
-    assert "YYYY-MM-DD" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "YYYY-MM-DD" in err and "tuesday" not in err.lower()  # what was typed: not repeated
+
+
+@pytest.mark.parametrize("typed", ["Test Person Beta", "Test P\u0435rson B\u0435ta", "Beta"])
+def test_a_real_name_typed_into_client_is_never_shown(stored, capsys, typed):
+    """A client's real name (or a part of it, or it with a Cyrillic look-alike letter) in
+    `client =` by mistake: sessions[N] in the rows, the warnings and --json, never the text."""
+    practice = stored
+    practice.sessions[2].client = typed  # the New York client, whose clock change warns
+    out = week_text(practice, capsys, "2027-03-17")
+    doc = json.loads(week_text(practice, capsys, "2027-03-17", "--json"))
+    said = out + json.dumps(doc, ensure_ascii=False) + capsys.readouterr().err
+    assert "Beta" not in said and "B\u0435ta" not in said and "\u0435" not in said
+    row = next(ln for ln in out.splitlines() if "09:00-09:50 New York" in ln)
+    assert row.split()[:6] == ["Wed", "17", "Mar", "13:00-13:50", "session", "sessions[2]"]
+    assert "  - 17 and 24 March 2027: sessions[2] at 13:00 instead of 14:00" in out
+    titles = {e["title"] for d in doc["days"] for e in d["entries"] if e["kind"] == "session"}
+    assert titles == {"Amber Falcon", "sessions[2]"}
+    assert any("sessions[2]" in w["message"] for w in doc["warnings"])
+    practice.sessions[2].client = "Quiet Heron"  # control: the pseudonym itself is shown
+    assert "17 and 24 March 2027: Quiet Heron at 13:00" in week_text(practice, capsys,
+                                                                      "2027-03-17")
+
+
+def test_a_store_that_does_not_open_names_sessions_by_place_and_says_why(stored, capsys):
+    practice = stored
+    key = practice.root / "state" / "store-key"
+    key.unlink()
+    capsys.readouterr()
+    assert practice.run("week", "2027-03-03") == 0
+    said = capsys.readouterr()
+    assert "Quiet Heron" not in said.out and "sessions[2]" in said.out
+    assert "could not be opened" in said.err
+    assert practice.run("week", "2027-03-03", "--reveal") == 4  # the names need the key
 
 
 def test_default_is_this_week(practice, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import clients as clients_mod
 from . import selfcare
 from .models import Settings
 from .pseudonyms import normalise
@@ -16,10 +17,19 @@ class Advice:
     ledger: list[dict] = field(default_factory=list)  # MonthLedger.as_dict() per month
 
 
-def review(settings: Settings, pseudonyms: list[str], now: datetime) -> Advice:
-    """Schedule warnings up to the horizon and, with a [supervision] table, the ledger."""
+def review(settings: Settings, pseudonyms: list[str], now: datetime,
+           clients: list | None = None) -> Advice:
+    """Schedule warnings up to the horizon and, with a [supervision] table, the ledger.
+
+    With `clients` (Store.list_clients()), also a warning per session naming a pseudonym
+    that was replaced (clients.replaced_warnings), whose schedule warnings then name the
+    current pseudonym."""
     shown = {normalise(p): p for p in pseudonyms}
-    warnings = [w.message for w in selfcare.schedule_warnings(settings, shown, now)]
+    replaced: list[str] = []
+    if clients is not None:
+        shown = clients_mod.known_pseudonyms(settings, clients)
+        replaced = clients_mod.replaced_warnings(settings, clients)
+    warnings = replaced + [w.message for w in selfcare.schedule_warnings(settings, shown, now)]
     ledger = ([{**m.as_dict(), "line": m.line()} for m in selfcare.ledger_for(settings, now)]
               if settings.supervision.enabled else [])
     return Advice(warnings, ledger)

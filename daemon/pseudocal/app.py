@@ -70,6 +70,11 @@ def calendar_names(settings: Settings) -> list[str]:
     return ["main", *sorted(settings.calendars)]
 
 
+def calendar_key(name: str) -> str:
+    """The config key holding a calendar's URL: `calendar.url`, `calendars.NAME.url`."""
+    return "calendar.url" if name == "main" else f"calendars.{name}.url"
+
+
 @contextmanager
 def open_remotes(settings: Settings, timeout: float = 30.0) -> Iterator[dict]:
     """One CalDAV connection per configured calendar, closed afterwards."""
@@ -78,7 +83,8 @@ def open_remotes(settings: Settings, timeout: float = 30.0) -> Iterator[dict]:
     try:
         for name in calendar_names(settings):
             cal = settings.calendar_for(name)
-            remotes[name] = CalDAVRemote(cal, read_password(cal), timeout=timeout)
+            remotes[name] = CalDAVRemote(cal, read_password(cal), timeout=timeout,
+                                         key=calendar_key(name))
         yield remotes
     finally:
         for remote in remotes.values():

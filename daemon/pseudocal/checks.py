@@ -8,16 +8,18 @@ from pathlib import Path
 from . import app, engine, health, logs, selfcare
 from .durations import format_hours
 from .errors import PARTIAL_SYNC, ConfigError, KeyError_, PrivacyViolation, PseudocalError
-from .pseudonyms import normalise
 from .store import Store
+from . import clients
 
 
 def _item(status: str, what: str, detail: str) -> dict:
     return {"status": status, "what": what, "detail": detail}
 
 
-def run_checks(config_file: Path | None, offline: bool = False) -> tuple[list[dict], int]:
-    """Run every check that can run; return the report and the exit code of the first failure."""
+def run_checks(config_file: Path | None, offline: bool = False,
+               create_calendars: bool = False) -> tuple[list[dict], int]:
+    """Run every check that can run; return the report and the exit code of the first failure.
+    `create_calendars`: make each configured calendar that does not exist (MKCALENDAR)."""
     items: list[dict] = []
     try:
         settings = app.load_settings(config_file)
@@ -32,7 +34,7 @@ def run_checks(config_file: Path | None, offline: bool = False) -> tuple[list[di
         items.append(_item("note", "store", f"no store yet at {settings.store.path}; "
                                              "run `pseudocal init`"))
         return items, 0
-    return items, _check_store(settings, items, offline)
+    return items, _check_store(settings, items, offline, create_calendars)
 
 
 def _permissions(settings) -> list[dict]:
@@ -67,8 +69,9 @@ def _permissions(settings) -> list[dict]:
 def _schedule(settings, known: dict[str, str], now: datetime) -> list[dict]:
     """Schedule warnings up to the horizon and months short of supervision (never a failure).
 
-    `known` maps the store's normalised pseudonyms to themselves: a session naming anything
-    else is shown as sessions[N], never by the value the config has."""
+    `known` maps the store's normalised pseudonyms (and replaced ones) to the pseudonyms
+    now (clients.known_pseudonyms): a session naming anything else is shown as
+    sessions[N], never by the value the config has."""
     found = [_item("warn", "schedule", w.message)
              for w in selfcare.schedule_warnings(settings, known, now)]
     if not settings.supervision.enabled:
@@ -93,21 +96,25 @@ def _fail(items: list[dict], exc: PseudocalError, what: str) -> int:
     return exc.exit_code
 
 
-def _check_store(settings, items: list[dict], offline: bool) -> int:
+def _check_store(settings, items: list[dict], offline: bool,
+                 create_calendars: bool = False) -> int:
     """Key, store, the config's clients, the allow-list, and (online) the server and plan.
     Schedule warnings name the store's pseudonyms only (sessions[N] for any other value)."""
     now, shown = datetime.now(timezone.utc), False
     try:
         with app.open_store(settings) as store:
             items.append(_item("ok", "key", f"{settings.store.key_file} opens the store"))
-            known = {normalise(p): p for p in store.pseudonyms()}
-            items.append(_item("ok", "store", f"{settings.store.path}: {len(known)} clients, "
-                               f"{len(store.records())} events pushed"))
+            everyone = store.list_clients()
+            known = clients.known_pseudonyms(settings, everyone)
+            items.append(_item("ok", "store", f"{settings.store.path}: {len(everyone)} "
+                               f"clients, {len(store.records())} events pushed"))
+            items += [_item("warn", "config", w)
+                      for w in clients.replaced_warnings(settings, everyone)]
             items += _schedule(settings, known, now)
             shown = True
             failed, failed_code = failed_actions(store)
             items += failed
-            return _check_objects(settings, store, items, offline) or failed_code
+            return _check_objects(settings, store, items, offline, create_calendars) or failed_code
     except KeyError_ as exc:
         code = _fail(items, exc, "key")
     except PseudocalError as exc:
@@ -132,22 +139,31 @@ def failed_actions(store) -> tuple[list[dict], int]:
     return items, code
 
 
-def _check_objects(settings, store, items: list[dict], offline: bool) -> int:
+def _check_objects(settings, store, items: list[dict], offline: bool,
+                   create_calendars: bool = False) -> int:
     try:
-        want = engine.wanted_objects(settings, store, datetime.now(timezone.utc))
+        want = engine.wanted_objects(settings, store, datetime.now(timezone.utc),
+                                     terminal=True)
     except ConfigError as exc:
         return _fail(items, exc, "config")
     except PrivacyViolation as exc:
         return _fail(items, exc, "privacy")
     items.append(_item("ok", "privacy", f"{len(want.objects)} objects pass the allow-list"))
-    return 0 if offline else _check_server(settings, store, want, items)
+    return 0 if offline else _check_server(settings, store, want, items, create_calendars)
 
 
-def _check_server(settings, store, want, items: list[dict]) -> int:
-    """The next sync as a dry run (one listing per calendar): reachability and the plan."""
+def _check_server(settings, store, want, items: list[dict],
+                  create_calendars: bool = False) -> int:
+    """Every configured calendar first (each URL must be a calendar; all the problems at
+    once, and with `create_calendars` the missing ones made), then the next sync as a dry
+    run on those same listings (one listing per calendar): reachability and the plan."""
     try:
         with app.open_remotes(settings, timeout=10) as remotes:
-            result = engine.sync(settings, store, remotes, want=want,
+            listings, code = _check_calendars(remotes, items, create_calendars)
+            if code:
+                return code
+            listed = {name: _Listed(remote, listings[name]) for name, remote in remotes.items()}
+            result = engine.sync(settings, store, listed, want=want,
                                  options=engine.SyncOptions(dry_run=True))
     except PseudocalError as exc:
         return _fail(items, exc, "server")
@@ -157,3 +173,57 @@ def _check_server(settings, store, want, items: list[dict]) -> int:
     if result.refusal is not None:
         return _fail(items, result.refusal, "plan")
     return 0
+
+
+def _check_calendars(remotes: dict, items: list[dict], create: bool) -> tuple[dict, int]:
+    """List every calendar once: a missing one, one that is not a calendar (a calendar
+    home, a principal, a folder, a web page) and an unreachable one each get a FAIL line,
+    all of them in one run. With `create`, a missing one is made (MKCALENDAR) and listed
+    again. Returns the listings and the exit code of the first failure (0: none)."""
+    from .remote.caldav_remote import MissingCalendar
+    listings, codes = {}, []
+    for name, remote in remotes.items():
+        key = app.calendar_key(name)
+        try:
+            listings[name] = remote.list()
+            continue
+        except MissingCalendar as exc:
+            if not create:
+                codes.append(_calendar_fail(items, key, exc))
+                continue
+        except PseudocalError as exc:
+            codes.append(_calendar_fail(items, key, exc))
+            continue
+        try:
+            made = remote.make_calendar()
+            listings[name] = remote.list()
+        except PseudocalError as exc:
+            codes.append(_calendar_fail(items, key, exc))
+            continue
+        items.append(_item("ok", "calendar", f"{key}: " + (
+            f"created the calendar {remote.url}" if made else
+            f"{remote.url} was created meanwhile by someone else")))
+    return listings, codes[0] if codes else 0
+
+
+def _calendar_fail(items: list[dict], key: str, exc: PseudocalError) -> int:
+    text = exc.message if exc.message.startswith(key) else f"{key}: {exc.message}"
+    detail = logs.REDACTOR.scrub(text)
+    items.append(_item("FAIL", "calendar",
+                       f"{detail}; {exc.next_step}" if exc.next_step else detail))
+    return exc.exit_code
+
+
+class _Listed:
+    """A remote whose first `list()` is the one `check` already made (each calendar is
+    listed once per check); everything else goes to the remote itself."""
+
+    def __init__(self, remote, listing: dict[str, str]) -> None:
+        self._remote, self._listing = remote, listing
+
+    def list(self) -> dict[str, str]:
+        listing, self._listing = self._listing, None
+        return listing if listing is not None else self._remote.list()
+
+    def __getattr__(self, name: str):
+        return getattr(self._remote, name)

@@ -59,7 +59,10 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("check", parents=[common],
                        help="validate config, key, store, server and permissions")
-    p.add_argument("--offline", action="store_true", help="do not contact the server")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--offline", action="store_true", help="do not contact the server")
+    where.add_argument("--create-calendars", action="store_true",
+                       help="make each configured calendar that does not exist yet (MKCALENDAR)")
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("demo", parents=[common],
@@ -126,7 +129,8 @@ def cmd_client_add(args) -> int:
                                             document=document)
         identity = identity_input.new_identity(entered)
         chosen = _chosen_pseudonym(args.pseudonym, entered.pseudonym)
-        client, rotations = clients.add_client(store, identity, chosen, settings.source)
+        client, rotations = clients.add_client(store, identity, chosen, settings.source,
+                                               typed=args.pseudonym is not None)
     stored = client.identity
     doc = {"pseudonym": client.pseudonym, "id": client.id,
            "rotated": [r.as_dict() for r in rotations], "phone_parsed": _phone_parsed(stored)}
@@ -191,7 +195,8 @@ def _rotation_text(rotations, config: Path) -> str:
                  else f"could not update {config} ({r.config_error}): replace "
                       f"\"{terminal.safe(r.old)}\" with \"{terminal.safe(r.new)}\" there by hand")
         lines.append(f"\nrotated {terminal.safe(r.old)} to {terminal.safe(r.new)}: it shared "
-                     f"a word with a client's name, so it is never published again; {where}; "
+                     "a word with a client's details (name, email, phone, notes or contact "
+                     f"route), so it is never published again; {where}; "
                      "the next sync re-titles its events")
     return "".join(lines)
 
@@ -218,8 +223,12 @@ def cmd_client_list(args) -> int:
 def _find(store, pseudonym: str):
     client = store.find_client(pseudonym)
     if client is None:  # not echoed: a real name may have been typed by mistake
-        raise InputError("no client has the pseudonym given",
-                         next_step="see `pseudocal client list`")
+        raise InputError(
+            "no client has the pseudonym given (it is not repeated here); if it was a real "
+            "name, remember that a name typed on a command line lands in your shell history "
+            "and, while the command runs, in the process list every local user can read: "
+            "remove it from the history (e.g. `history -d` in bash)",
+            next_step="look the pseudonym up with `pseudocal client list` and give that")
     return client
 
 
@@ -237,8 +246,10 @@ def cmd_client_rename(args) -> int:
     with app.open_store(settings) as store:
         client = _find(store, args.pseudonym)
         others = [c.identity for c in store.list_clients() if c.id != client.id]
-        taken = set(store.pseudonyms())
-        new = clients.choose_pseudonym(client.identity, others, taken, args.new)
+        taken = set(store.pseudonyms()) - {client.pseudonym}
+        new = clients.choose_pseudonym(client.identity, others, taken, args.new,
+                                       retired=clients.retired_for_others(store, client.id),
+                                       typed=True)
         renamed = store.rename_client(client.id, new)
     try:
         changed = clients.rename_in_config(settings.source, client.pseudonym,
@@ -292,7 +303,8 @@ def _note_for_status(settings, store) -> None:
     """Record the sync for `status`; never in the way of the sync's own result."""
     try:
         runs = store.last_runs(1)
-        found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc))
+        found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc),
+                              clients=store.list_clients())
         health.note_manual_sync(settings, runs[0] if runs else None, store.last_good_run(),
                                 found.warnings, found.ledger, store.failed_actions())
     except OSError as exc:
@@ -311,7 +323,8 @@ def _plan_text(result: engine.SyncResult) -> str:
 
 def cmd_check(args) -> int:
     from .checks import run_checks
-    items, code = run_checks(args.config, offline=args.offline)
+    items, code = run_checks(args.config, offline=args.offline,
+                             create_calendars=args.create_calendars)
     text = "\n".join(f"{i['status']:<5} {i['what']:<10} {i['detail']}" for i in items)
     emit(args, {"ok": code == 0, "exit_code": code, "checks": items}, text)
     return code

@@ -276,10 +276,10 @@ def url(value: Any) -> str:
 
 
 def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host.lower() == "localhost"
+    """The one loopback rule, also the proxy rule's (127.1, 0x7f000001, [::ffff:127.0.0.1],
+    localhost.localdomain... all count: `remote.network.is_loopback`)."""
+    from .remote.network import is_loopback
+    return is_loopback(host)
 
 
 def server(value: Any) -> str:

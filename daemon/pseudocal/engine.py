@@ -30,6 +30,7 @@ from .errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyRe
 from .models import Action, Failure, Record, Settings
 from .pseudonyms import normalise
 from .store.records import GOOD_RESULT, PARTIAL_RESULT
+from .clients import replaced_in_config, replaced_warnings
 
 log = logging.getLogger("pseudocal.sync")
 
@@ -153,20 +154,33 @@ def _named_texts_error(settings: Settings, problems: list[Problem],
 
 
 def wanted_objects(settings: Settings, store, now: datetime, clients: list | None = None,
-                   replace_named_texts: bool = False) -> desired_mod.Desired:
+                   replace_named_texts: bool = False, terminal: bool = False
+                   ) -> desired_mod.Desired:
     """The objects the config wants online now, each through the privacy allow-list.
 
     A config text that names a client is a ConfigError; with `replace_named_texts` (a
     sync) it is built with pseudocal's own text for that key instead and listed in
     `named_texts`: a text published before its client was added then leaves the calendar
-    at once rather than staying there while every sync fails."""
+    at once rather than staying there while every sync fails.
+
+    A session naming a pseudonym its client had before a rename or rotation (a config
+    that could not be rewritten, e.g. /etc/pseudocal/config.toml under the system
+    service) is built with the client's current pseudonym, so the next sync re-titles its
+    event, and a warning says so (logged once, never naming the old pseudonym). With
+    `terminal` (`check`) a real name in `client =` is called out and the warning is left
+    to the caller (clients.replaced_warnings)."""
     clients = store.list_clients() if clients is None else clients
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
     named = privacy.config_text_problems(online_texts(settings), ids)
     if named and replace_named_texts:
         settings = default_texts(settings, [p.path for p in named])
-    check_config_clients(settings, clients, ids)
+    check_config_clients(settings, clients, ids, terminal=terminal)
     by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
+    for index, client in replaced_in_config(settings, clients).items():
+        rule = next(r for r in settings.sessions if r.index == index)
+        by_name[normalise(rule.client)] = (client.id, client.pseudonym)  # re-titled online
+    if not terminal:  # `check` lists them itself
+        _say_replaced(replaced_warnings(settings, clients))
     want = desired_mod.build(settings, by_name, store.tag_key, now)
     for obj in want.objects.values():
         # named by kind and UID only: the label holds a pseudonym, and a message tying a
@@ -176,12 +190,13 @@ def wanted_objects(settings: Settings, store, now: datetime, clients: list | Non
     return want
 
 
-def check_config_clients(settings: Settings, clients, ids: privacy.Identities | None = None
-                         ) -> None:
+def check_config_clients(settings: Settings, clients, ids: privacy.Identities | None = None,
+                         *, terminal: bool = False) -> None:
     """The config against the clients in the store now: every session names a known
-    pseudonym, and no text that goes online names a client. ConfigError otherwise."""
+    pseudonym (or one the client had before: `clients` from Store.list_clients() knows
+    them), and no text that goes online names a client. ConfigError otherwise."""
     ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
-    problems = config_client_problems(settings, clients, ids)
+    problems = config_client_problems(settings, clients, ids, terminal=terminal)
     problems += privacy.config_text_problems(online_texts(settings), ids)
     if problems:
         raise ConfigError(f"{_count(problems)} in {settings.source}", problems=problems,
@@ -191,16 +206,23 @@ def check_config_clients(settings: Settings, clients, ids: privacy.Identities | 
 
 
 def config_client_problems(settings: Settings, clients,
-                           ids: privacy.Identities | None = None) -> list[Problem]:
-    """Sessions naming no known pseudonym; a real name (or part of one) there is called
-    out, never echoed."""
+                           ids: privacy.Identities | None = None, *,
+                           terminal: bool = False) -> list[Problem]:
+    """Sessions naming no known pseudonym, never echoing the value. The problem reads the
+    same for a typo and for a real name typed by mistake (it may go to a log, where
+    "this names a client" beside sessions[N] would tie that session to a name); only
+    with `terminal` (`check`, on the practitioner's screen) is a real name (or part of
+    one) called out. A pseudonym the client had before is not a problem (see
+    `wanted_objects`)."""
     found = check_pseudonyms(settings, {c.pseudonym for c in clients})
-    if not found:
-        return []
+    replaced = replaced_in_config(settings, clients) if found else {}
+    found = [p for p in found if _session_index(p) not in replaced]
+    if not found or not terminal:
+        return found
     ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
     problems = []
     for problem in found:
-        index = int(problem.path.split("[", 1)[1].split("]", 1)[0])
+        index = _session_index(problem)
         rule = next(r for r in settings.sessions if r.index == index)
         if ids.find(rule.client) is not None:
             problem = Problem(problem.path, "this names a client (a real name or part of "
@@ -209,6 +231,24 @@ def config_client_problems(settings: Settings, clients,
                               "`pseudocal client list` and remove the name from the file")
         problems.append(problem)
     return problems
+
+
+def _session_index(problem: Problem) -> int:
+    """N of a problem at sessions[N].client."""
+    return int(problem.path.split("[", 1)[1].split("]", 1)[0])
+
+
+_said_replaced: set[str] = set()  # the warnings logged already (each once, while it lasts)
+
+
+def _say_replaced(warnings: list[str]) -> None:
+    """Log each replaced-pseudonym warning when it is new (the daemon builds the objects
+    every sync); the old pseudonym is never in it."""
+    for warning in warnings:
+        if warning not in _said_replaced:
+            log.warning("config: %s", logs.Own(warning))
+    _said_replaced.clear()
+    _said_replaced.update(warnings)
 
 
 def _count(problems: list) -> str:

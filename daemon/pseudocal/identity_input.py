@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from . import schedule, terminal
+from .cli import UsageParser
 from .errors import InputError
 from .models import ClientIdentity
 
@@ -64,19 +65,20 @@ class Entered:
     pseudonym: str | None = None
 
 
-class HoldingParser(argparse.ArgumentParser):
-    """An ArgumentParser that, with hold_extras=True, keeps unknown arguments in
-    `refused_args` instead of failing: argparse's own error would echo them (a name, an
-    email), and `refuse_arguments` explains the refusal without repeating them."""
+class HoldingParser(UsageParser):
+    """The client commands' parser: with hold_extras=True it keeps unknown arguments in
+    `refused_args` instead of failing, and `refuse_arguments` explains the refusal (shell
+    history, process list) without repeating them; otherwise a UsageParser, whose errors
+    never repeat a value either."""
 
     def __init__(self, *args, hold_extras: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._hold_extras = hold_extras
 
     def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = super().parse_known_args(args, namespace)
         if not self._hold_extras:
-            return namespace, extras
+            return super().parse_known_args(args, namespace)
+        namespace, extras = argparse.ArgumentParser.parse_known_args(self, args, namespace)
         namespace.refused_args = list(extras)
         return namespace, []
 

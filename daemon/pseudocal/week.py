@@ -1,8 +1,11 @@
 """`pseudocal week`: one week at a glance, Monday to Sunday, in the practitioner's time.
 
-Pure: built from the config alone (sessions by pseudonym, breaks, supervision, reminders,
-warnings), so it needs neither the store nor the key. Real names appear only when the
-caller passes `names` (the command does so for --reveal, after opening the store).
+Pure: built from the config (breaks, supervision, reminders, warnings) and what the
+caller read from the store. A session is named by its pseudonym only when the store knows
+it (`pseudonyms`: normalised config value -> pseudonym, clients.known_pseudonyms); any
+other value, perhaps a real name typed by mistake into `client =`, is shown only by its
+place, sessions[N], in the rows, the warnings and --json alike (no store: every session).
+Real names appear only when the caller passes `names` (the command does so for --reveal).
 """
 from __future__ import annotations
 
@@ -54,18 +57,22 @@ class Week:
 
 
 def build_week(settings: Settings, day: date, now: datetime,
-               names: Mapping[str, str] | None = None) -> Week:
-    """The week (Monday to Sunday) holding `day`; `names` maps pseudonyms to real names."""
+               names: Mapping[str, str] | None = None,
+               pseudonyms: Mapping[str, str] | None = None) -> Week:
+    """The week (Monday to Sunday) holding `day`. `pseudonyms` maps the normalised config
+    values the store knows to pseudonyms (None or empty: every session is sessions[N]);
+    `names` maps normalised pseudonyms to real names (--reveal)."""
     zone = settings.timezone
     monday = day - timedelta(days=day.weekday())
     start = selfcare.midnight(monday, zone)
     end = selfcare.midnight(monday + timedelta(days=7), zone)
-    slots = selfcare.booked(settings, start - _SLACK, end + _SLACK)
+    known = dict(pseudonyms or {})  # never None: selfcare would show the config's value
+    slots = selfcare.booked(settings, start - _SLACK, end + _SLACK, known)
     entries = [*(_slot_entry(s, settings, names) for s in slots), *_breaks(settings, slots),
                *_reminders(settings, now)]
     inside = sorted((e for e in entries if start <= e.start < end),
                     key=lambda e: (e.start, e.end, e.kind))
-    warnings = selfcare.warnings_between(settings, None, start, end, CONTEXT)
+    warnings = selfcare.warnings_between(settings, known, start, end, CONTEXT)
     return Week(monday, zone, tuple(inside), tuple(warnings),
                 tuple(_ledger(settings, monday, now)), names is not None)
 

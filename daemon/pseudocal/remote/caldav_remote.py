@@ -13,11 +13,19 @@ Nextcloud all return it.
 The network rules (no redirect followed, no proxy from the environment except
 HTTPS_PROXY/ALL_PROXY for https to another host, TLS failures explained, a
 listing trusted only as a real multistatus) are in `remote.network`.
+
+The calendar URL must be a calendar: `list()` reads the collection's own entry in its
+PROPFIND (no extra request) and refuses a calendar home, a principal, a plain WebDAV
+collection, an address book or a single resource (`NotACalendar`, a config error naming
+the key), so no event is ever PUT into something that is not a calendar (a PUT into a
+calendar home makes a new calendar per event on some servers). `make_calendar()` is the
+MKCALENDAR behind `pseudocal check --create-calendars`.
 """
 from __future__ import annotations
 
+import logging
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 from caldav import DAVClient
@@ -46,6 +54,37 @@ _PROPFIND_ETAG = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
     b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>'
 )
+CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"  # RFC 4791 §4.2
+_MKCALENDAR = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    "<D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set></C:mkcalendar>"
+)
+
+
+class _CaldavNoise(logging.Filter):
+    """caldav's DAVResponse logs a body it cannot parse as XML (a web page, a proxy's
+    answer) at INFO on the *root* logger, with a traceback and the whole body, and warns
+    on its own logger about the content type. pseudocal reports such a reply itself (a
+    ServerError naming the URL and what came back), so both records are dropped: no
+    traceback and no server body reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.msg if isinstance(record.msg, str) else ""
+        if record.name == "root" and record.module == "response" and text.startswith(
+                "Expected some valid XML"):
+            return False
+        return not (record.name == "caldav" and text.startswith(
+            "Deviation from expectations found: Unexpected content type"))
+
+
+def _silence_caldav_noise() -> None:
+    for logger in (logging.getLogger(), logging.getLogger("caldav")):
+        if not any(isinstance(f, _CaldavNoise) for f in logger.filters):
+            logger.addFilter(_CaldavNoise())
+
+
+_silence_caldav_noise()
 
 
 def _collection_url(url: str) -> str:
@@ -91,12 +130,25 @@ def _refuse_redirects(response, **_kw) -> None:
         raise _Redirected(source, location)
 
 
+class MissingCalendar(ServerError):
+    """The calendar URL names nothing on the server (404, or 409 on a write into it)."""
+
+
+class NotACalendar(ConfigError):
+    """The calendar URL answers, but as something else: `what` says what it is."""
+
+    def __init__(self, message: str, *, what: str, **kw) -> None:
+        super().__init__(message, **kw)
+        self.what = what
+
+
 class CalDAVRemote:
     """One calendar collection on a CalDAV server."""
 
     def __init__(self, settings: CalendarSettings, password: str | None,
-                 timeout: float = 30) -> None:
+                 timeout: float = 30, key: str = "calendar.url") -> None:
         self.url = _collection_url(settings.url)
+        self.key = key  # the config key that holds the URL, for messages
         self.requests = 0
         self._path = urlsplit(self.url).path
         self._ca_file = network.check_ca_file(settings.ca_file) if settings.ca_file else None
@@ -125,9 +177,13 @@ class CalDAVRemote:
     def list(self) -> dict[str, str]:
         resp = self._send("PROPFIND", self.url, _PROPFIND_ETAG,
                           {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
+        if resp.status in (405, 501):
+            raise self._not_webdav(resp)
         if resp.status != 207:
             raise self._collection_error(resp, "PROPFIND")
-        return self._parse_listing(resp, listing=True)
+        found = self._parse_listing(resp, listing=True)
+        self._require_calendar(resp.tree)
+        return found
 
     def get(self, href: str) -> tuple[bytes, str]:
         resp = self._send("GET", self._abs(href), headers={"Accept": "text/calendar"})
@@ -192,6 +248,49 @@ class CalDAVRemote:
             raise conflict("gone", href, "cannot delete a calendar object that is gone")
         if resp.status not in (200, 202, 204):
             raise self._status_error(resp, "DELETE", href)
+
+    def make_calendar(self) -> bool:
+        """MKCALENDAR at this URL (RFC 4791 §5.3.1), named after its last path segment:
+        True when made, False when a calendar already exists there. One request; any
+        other answer is a ServerError saying why."""
+        from xml.sax.saxutils import escape
+        name = unquote(self._path.rstrip("/").rsplit("/", 1)[-1]) or "calendar"
+        body = _MKCALENDAR.format(name=escape(name)).encode("utf-8")
+        step = ("create it in the calendar app or the server's web interface, or set "
+                f"{self.key} to a calendar that exists")
+        try:
+            resp = self._send("MKCALENDAR", self.url, body,
+                              {"Content-Type": "application/xml; charset=utf-8"})
+        except ServerError as exc:  # 401/403 (caldav raises them), 5xx, transport
+            told = getattr(exc.__context__, "preconditions", None) or []  # a 403's DAV:error
+            if any(t.endswith("}resource-must-be-null") for t in told):
+                return False  # Xandikos and Cyrus: something is there already
+            if any(t.endswith("}calendar-collection-location-ok") for t in told):
+                raise ServerError(
+                    f"could not create the calendar {self.url}: the server does not allow a "
+                    "calendar at that place (inside another calendar, or outside your "
+                    "calendar home)", next_step=step, where=self.url) from None
+            mine = getattr(exc.__context__, "status", None) != 401  # 401: the credentials
+            raise ServerError(f"could not create the calendar {self.url}: {exc.message}",
+                              next_step=step if mine else exc.next_step,
+                              where=self.url) from None
+        if resp.status in (200, 201, 204):
+            return True
+        if resp.status in (405, 409) and "resource-must-be-null" in (resp.raw or ""):
+            return False
+        if resp.status == 409:
+            parent = self.url[:self.url.rstrip("/").rfind("/") + 1]
+            raise MissingCalendar(
+                f"could not create the calendar {self.url}: the collection above it, "
+                f"{parent}, does not exist (409 on MKCALENDAR)",
+                next_step=f"check {self.key} up to the calendar's own name (that part is "
+                          "your calendar home on the server)", where=self.url)
+        if resp.status == 405:
+            raise ServerError(
+                f"could not create the calendar {self.url}: the server does not allow "
+                "MKCALENDAR there (405); something else may already be at that URL",
+                next_step=step, where=self.url)
+        raise self._status_error(resp, "MKCALENDAR", self._path)
 
     def close(self) -> None:
         if not self._closed:
@@ -350,13 +449,74 @@ class CalDAVRemote:
 
     def _collection_error(self, resp, method: str) -> ServerError:
         if resp.status in (404, 409):
-            return ServerError(
-                f"the calendar {self.url} does not exist ({resp.status} on {method})",
-                next_step="check the calendar URL, or create the calendar on the server",
-                where=self.url)
+            return self._missing(resp.status, method)
         if method == "PROPFIND" and 200 <= resp.status < 300:
             return self._not_multistatus(resp)
         return self._status_error(resp, method, self._path)
+
+    def _missing(self, status: int, method: str) -> MissingCalendar:
+        return MissingCalendar(
+            f"the calendar {self.url} does not exist ({status} on {method})",
+            next_step=f"check {self.key}, or create the calendar: "
+                      "`pseudocal check --create-calendars`",
+            where=self.url)
+
+    def _require_calendar(self, tree) -> None:
+        """The listing's entry for the collection itself must have the CalDAV `calendar`
+        resource type; anything else is a NotACalendar saying what it is instead (or a
+        MissingCalendar, for servers that answer a missing one with a 207 holding 404)."""
+        own, status, children = _split_listing(tree, self._path)
+        if status == 404:
+            raise self._missing(404, "PROPFIND")
+        if status is not None and not 200 <= status < 300:
+            raise ServerError(
+                f"the calendar server at {self.url} answered PROPFIND with {status} for the "
+                "calendar itself", next_step="check the calendar URL and the server's logs",
+                where=self.url)
+        if own is not None and CALENDAR_TYPE in own:
+            return
+        calendars = [urljoin(self.url, path) for path, types in children
+                     if CALENDAR_TYPE in types]
+        folder = own is not None and f"{DAV}collection" in own
+        if own is None:
+            what = "a resource whose type the server does not give (no DAV:resourcetype)"
+        elif "{urn:ietf:params:xml:ns:carddav}addressbook" in own:
+            what, folder = "an address book (CardDAV)", False
+        elif f"{DAV}principal" in own:
+            what = "the account's principal (the address of the account itself)"
+        elif any(t.startswith("{urn:ietf:params:xml:ns:caldav}schedule-") for t in own):
+            what, folder = "a scheduling inbox or outbox", False
+        elif folder and calendars:
+            what = "a calendar home (the collection that holds the account's calendars)"
+        elif folder:
+            what = ("a plain WebDAV collection (a folder, or a calendar home with no "
+                    "calendar in it yet)")
+        else:
+            what = "a single resource (a file or a page)"
+        held = ""
+        if calendars:
+            more = f" and {len(calendars) - 3} more" if len(calendars) > 3 else ""
+            held = f"; it holds the calendars {', '.join(calendars[:3])}{more}"
+            step = (f"set {self.key} to the URL of one calendar, such as {calendars[0]}, "
+                    "or to a new one below it and run `pseudocal check --create-calendars`")
+        elif folder:
+            step = (f"set {self.key} to the URL of a calendar; to make one here, set it to "
+                    f"{self.url}NAME/ and run `pseudocal check --create-calendars`")
+        else:
+            step = (f"set {self.key} to the CalDAV URL of a calendar (your calendar app or "
+                    "the server's help shows it)")
+        raise NotACalendar(
+            f"{self.key}: {self.url} is {what}, not a calendar{held}; nothing was written "
+            "there", what=what, next_step=step, where=self.key)
+
+    def _not_webdav(self, resp) -> ServerError:
+        status = f"{resp.status} {resp.reason}" if resp.reason else str(resp.status)
+        return ServerError(
+            f"{self.key}: {self.url} is not a WebDAV collection: it answered PROPFIND with "
+            f"{status}, as a plain web page or web server does",
+            next_step=f"set {self.key} to the CalDAV URL of a calendar (not the address of "
+                      "a web page or of the server's web interface); nothing was changed",
+            where=self.url)
 
     def _status_error(self, resp, method: str, href: str) -> ServerError:
         retry = resp.status >= 500

@@ -34,7 +34,7 @@ from .clients import (aad, blind_index, dek_of, encode_field, open_client, open_
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
 from .records import GOOD_RESULT
 from .schema import (ADDED_TABLES, IDENTITY_COLUMNS, SCHEMA_VERSION, UPGRADES,
-                     added_tables_ddl, clients, meta, metadata)
+                     added_tables_ddl, clients, meta, metadata, retired_pseudonyms)
 
 __all__ = ["Store", "GOOD_RESULT", "SCHEMA_VERSION"]
 
@@ -127,17 +127,34 @@ class Store:
                         created_at=datetime.now(timezone.utc).replace(microsecond=0))
         try:
             with self._tx(write=True) as conn:
-                conn.execute(insert(clients).values(**seal_client(self._keys, client)))
+                values = seal_client(self._keys, client)
+                _ensure_free(conn, values["pseudonym_idx"], client.id, pseudonym)
+                conn.execute(insert(clients).values(**values))
         except sa_exc.IntegrityError:
             raise _taken(pseudonym) from None
         return client
 
-    def list_clients(self) -> list[Client]:
-        """Every client, decrypted, sorted by pseudonym."""
+    def list_clients(self) -> "ClientList":
+        """Every client, decrypted, sorted by pseudonym; with the pseudonyms they had
+        before (`ClientList.replaced_by`), read in the same transaction."""
         with self._tx() as conn:
             rows = conn.execute(select(clients)).all()
+            retired = dict(conn.execute(select(retired_pseudonyms.c.pseudonym_idx,
+                                               retired_pseudonyms.c.client_id)).all())
         found = [open_client(self._keys, row) for row in rows]
-        return sorted(found, key=lambda c: (normalise(c.pseudonym), c.id))
+        return ClientList(sorted(found, key=lambda c: (normalise(c.pseudonym), c.id)),
+                          self._keys.index_key, retired)
+
+    def retired_owner(self, pseudonym: str) -> str | None:
+        """The id of the client who had `pseudonym` before a rename or rotation (None:
+        nobody, or it is somebody's pseudonym now). Matched by blind index only."""
+        if not isinstance(pseudonym, str) or not tidy(pseudonym):
+            return None
+        index = blind_index(self._keys.index_key, pseudonym)
+        query = select(retired_pseudonyms.c.client_id).where(
+            retired_pseudonyms.c.pseudonym_idx == index)
+        with self._tx() as conn:
+            return conn.execute(query).scalar()
 
     def find_client(self, pseudonym: str) -> Client | None:
         """The client with this pseudonym (case- and space-insensitive)."""
@@ -172,6 +189,7 @@ class Store:
             pseudonym = tidy(new_pseudonym)
             values = seal_pseudonym(self._keys, dek_of(self._keys, row), client_id, pseudonym)
             _ensure_free(conn, values["pseudonym_idx"], client_id, pseudonym)
+            _retire(conn, row.pseudonym_idx, values["pseudonym_idx"], client_id)
             conn.execute(update(clients).where(clients.c.id == client_id).values(**values))
         return Client(client.id, pseudonym, client.identity, client.created_at)
 
@@ -195,6 +213,7 @@ class Store:
             if pseudonym is not None:
                 sealed = seal_pseudonym(self._keys, dek, client_id, new)
                 _ensure_free(conn, sealed["pseudonym_idx"], client_id, new)
+                _retire(conn, row.pseudonym_idx, sealed["pseudonym_idx"], client_id)
                 values.update(sealed)
             conn.execute(update(clients).where(clients.c.id == client_id).values(**values))
         return Client(client.id, new, identity, client.created_at)
@@ -210,6 +229,8 @@ class Store:
         """Delete the client's row and its wrapped data key (crypto-shredding)."""
         with self._tx(write=True) as conn:
             gone = conn.execute(delete(clients).where(clients.c.id == client_id)).rowcount
+            conn.execute(delete(retired_pseudonyms)
+                         .where(retired_pseudonyms.c.client_id == client_id))
         if not gone:
             raise _unknown(client_id)
         db.checkpoint(self._engine, self._path)  # old WAL frames still hold the row
@@ -330,10 +351,45 @@ def _fetch(conn, client_id: str):
 
 
 def _ensure_free(conn, index: bytes, client_id: str, pseudonym: str) -> None:
+    """InputError when another client has the pseudonym, or had it before (a config that
+    still names a retired pseudonym means its old client, never a new one)."""
     query = select(clients.c.id).where(clients.c.pseudonym_idx == index)
     holder = conn.execute(query).scalar()
+    if holder is None:
+        holder = conn.execute(select(retired_pseudonyms.c.client_id).where(
+            retired_pseudonyms.c.pseudonym_idx == index)).scalar()
     if holder is not None and holder != client_id:
         raise _taken(pseudonym)
+
+
+def _retire(conn, old_index: bytes, new_index: bytes, client_id: str) -> None:
+    """Remember the pseudonym a client leaves (its blind index only), and forget a
+    retired one the client takes back."""
+    if old_index == new_index:
+        return
+    conn.execute(delete(retired_pseudonyms).where(
+        retired_pseudonyms.c.pseudonym_idx.in_([old_index, new_index])))
+    conn.execute(insert(retired_pseudonyms).values(
+        pseudonym_idx=old_index, client_id=client_id,
+        retired_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat()))
+
+
+class ClientList(list):
+    """`Store.list_clients()`: the clients, and the pseudonyms they had before, read in
+    one transaction, so code handed the clients can map a config that still names a
+    retired pseudonym to its client (`replaced_by`)."""
+
+    def __init__(self, found: list[Client], index_key: bytes,
+                 retired: dict[bytes, str]) -> None:
+        super().__init__(found)
+        self._index_key, self._retired = index_key, retired
+
+    def replaced_by(self, pseudonym: str) -> Client | None:
+        """The client whose earlier pseudonym this is (matched by blind index), or None."""
+        if not self._retired or not isinstance(pseudonym, str) or not tidy(pseudonym):
+            return None
+        owner = self._retired.get(blind_index(self._index_key, pseudonym))
+        return next((c for c in self if c.id == owner), None)
 
 
 def _taken(pseudonym: str) -> InputError:

@@ -11,6 +11,9 @@
     failed_actions   one row per event whose last write the server refused, with the
                reason and the number of syncs in a row it failed (labels: pseudonym and
                time; no identity)
+    retired_pseudonyms  a pseudonym a client had before a rename or rotation: its keyed
+               blind index (as clients.pseudonym_idx; never the text) -> the client's id,
+               so a config still naming it maps to the client's current pseudonym
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from sqlalchemy.schema import CreateTable
 SCHEMA_VERSION = 2
 # Versions this code upgrades in place (additive changes only): version -> what it lacks.
 # 1 -> 2: the contact route and the parsed phone number (nullable: absent in old rows),
-# and the tables ADDED_TABLES (foreign_objects, failed_actions).
+# and the tables ADDED_TABLES (foreign_objects, failed_actions, retired_pseudonyms).
 UPGRADES = {1: ("contact_ct", "phone_e164_ct")}
 
 metadata = MetaData()
@@ -100,8 +103,15 @@ failed_actions = Table(
     Column("syncs", Integer),
 )
 
+retired_pseudonyms = Table(
+    "retired_pseudonyms", metadata,
+    Column("pseudonym_idx", LargeBinary, primary_key=True),
+    Column("client_id", Text, nullable=False),
+    Column("retired_at", Text),
+)
+
 # created in place by the 1 -> 2 upgrade (and in a version 2 store made before them)
-ADDED_TABLES = (foreign_objects, failed_actions)
+ADDED_TABLES = (foreign_objects, failed_actions, retired_pseudonyms)
 
 
 def added_tables_ddl() -> list[str]:
