@@ -11,10 +11,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from pseudocal import app, crypto, engine
-from pseudocal.devserver import start_radicale
+from pseudocal import crypto
+from pseudocal.cli.devserver import start_radicale
 from pseudocal.models import ClientIdentity
+from pseudocal.service import app
 from pseudocal.store import Store
+from pseudocal.sync import engine
 
 
 def config_text(url: str, state: Path, pseudonyms: list[str]) -> str:

@@ -14,7 +14,7 @@ def pytest_configure(config):
 def radicale(tmp_path):
     """A recording Radicale on a free loopback port with practitioner/practice."""
     pytest.importorskip("radicale")
-    from pseudocal.devserver import start_radicale
+    from pseudocal.cli.devserver import start_radicale
 
     server = start_radicale(tmp_path / "radicale", record=True)
     try:

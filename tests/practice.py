@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pseudocal import cli
+from pseudocal.cli import main
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Practice:
         if stdin is not None:
             sys.stdin = io.StringIO(stdin)
         try:
-            return cli.main([*argv, "--config", str(self.config)])
+            return main.main([*argv, "--config", str(self.config)])
         finally:
             sys.stdin = saved
 

@@ -27,7 +27,7 @@ def pseudocal(*args: str) -> subprocess.CompletedProcess:
     (["status", NAME], "unrecognized arguments: 1 other argument"),
     (["sync", "--dry-run", NAME], "unrecognized arguments: 1 other argument"),
     (["status", "--dry-run", NAME], "unrecognized arguments: --dry-run; 1 other"),
-    (["client", "list", f"--email=jane.roe@example.org", "Roe"],
+    (["client", "list", "--email=jane.roe@example.org", "Roe"],
      "unrecognized arguments: --email; 1 other"),
     (["client", "add", "-vJane"], "argument -v/--verbose: this option takes no value"),
     (["sync", "--dry=Jane Roe"], "argument --dry-run: this option takes no value"),
@@ -67,12 +67,12 @@ def test_a_date_that_is_not_one_is_refused_without_repeating_it(tmp_path):
 
 
 def test_the_message_check_replaces_any_message_that_still_holds_a_typed_value():
-    from pseudocal import cli
-    cli.UsageParser._typed, cli.UsageParser._known = ("status", "Jane Roe"), frozenset({"status"})
+    from pseudocal.cli import usage
+    usage.UsageParser._typed, usage.UsageParser._known = ("status", "Jane Roe"), frozenset({"status"})
     try:
-        assert cli._repeats_typed("something about Jane Roe")
-        assert cli._repeats_typed("argument X: invalid 'Jane Roe'")
-        assert not cli._repeats_typed("unrecognized arguments: 1 other argument, not repeated")
-        assert not cli._repeats_typed("the status command")  # pseudocal's own word
+        assert usage._repeats_typed("something about Jane Roe")
+        assert usage._repeats_typed("argument X: invalid 'Jane Roe'")
+        assert not usage._repeats_typed("unrecognized arguments: 1 other argument, not repeated")
+        assert not usage._repeats_typed("the status command")  # pseudocal's own word
     finally:
-        cli.UsageParser._typed, cli.UsageParser._known = (), frozenset()
+        usage.UsageParser._typed, usage.UsageParser._known = (), frozenset()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pseudocal import crypto, identity_input, terminal
+from pseudocal import crypto
+from pseudocal.cli import identity_input, terminal
 from pseudocal.errors import InputError
 from pseudocal.models import ClientIdentity
 from pseudocal.store import Store

@@ -9,10 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pseudocal.config import (
-    check_pseudonyms, default_config_path, load_settings, pseudonym_key, state_dir,
+from pseudocal.config.loader import (
+    check_pseudonyms,
+    default_config_path,
+    load_settings,
+    pseudonym_key,
+    state_dir,
 )
-from pseudocal.durations import DurationError, format_duration, parse_duration
+from pseudocal.config.values import DurationError, format_duration, parse_duration
 from pseudocal.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "example.toml"

@@ -4,9 +4,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pseudocal.config import load_settings
+from pseudocal.config.loader import load_settings
 from pseudocal.errors import ConfigError
 
 HEADER = ('timezone = "Europe/London"\n[calendar]\nurl = "https://cal.example.org/c/"\n'

@@ -5,12 +5,13 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from pseudocal import schedule
-from pseudocal.desired import trim, wanted
-from pseudocal.models import (CalendarSettings, Recurrence, Settings, StoreSettings,
-                              SyncSettings)
+from pseudocal.models import CalendarSettings, Recurrence, Settings, StoreSettings, SyncSettings
+from pseudocal.schedule import recurrence
+from pseudocal.sync.desired import trim, wanted
 
 SETTINGS = Settings(source=Path("t.toml"), timezone="Europe/London",
                     calendar=CalendarSettings("http://127.0.0.1:1/c/"),
@@ -41,7 +42,7 @@ def test_trimming_a_counted_series_keeps_its_last_occurrence():
     counted = replace(WEEKLY, count=50, skip=(date(2026, 2, 2), date(2026, 12, 7)))
     kept = trim(counted, utc(2026, 10, 30))
     assert kept.skip == (date(2026, 12, 7),)
-    assert schedule.first_and_last(kept)[1] == schedule.first_and_last(counted)[1]
+    assert recurrence.first_and_last(kept)[1] == recurrence.first_and_last(counted)[1]
 
 
 def test_trimming_keeps_the_rule_time_when_the_next_occurrence_is_in_a_gap():
@@ -60,4 +61,4 @@ def test_trim_never_changes_upcoming_occurrences(days, rule, tz, count):
     cut = utc(2026, 1, 5) + timedelta(days=days)
     kept = trim(rec, cut)
     window = (cut, cut + timedelta(days=200))
-    assert schedule.expand(kept, *window) == schedule.expand(rec, *window)
+    assert recurrence.expand(kept, *window) == recurrence.expand(rec, *window)

@@ -9,7 +9,7 @@ from pseudocal.errors import InputError
 
 pytest.importorskip("radicale")
 
-from pseudocal.devserver import start_radicale  # noqa: E402
+from pseudocal.cli.devserver import start_radicale  # noqa: E402
 
 EVENT = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pseudocal//tests//EN\r\n"
          b"BEGIN:VEVENT\r\nUID:dev-1\r\nDTSTAMP:20260101T000000Z\r\n"

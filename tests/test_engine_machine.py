@@ -31,24 +31,27 @@ Every loop is bounded: at most `stateful_step_count` steps, each sync a bounded 
 from __future__ import annotations
 
 import dataclasses
-import os
 import itertools
+import os
 import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, settings, strategies as st
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from icalendar import Calendar
 
-from pseudocal import config, engine, health
+from pseudocal.config import loader
 from pseudocal.crypto import is_own_uid, make_uid
 from pseudocal.errors import PseudocalError, ServerError
-from pseudocal.events import content_hash
+from pseudocal.events.render import content_hash
 from pseudocal.models import ClientIdentity, Recurrence, SessionRule
 from pseudocal.remote.memory import MemoryRemote, uid_of
+from pseudocal.service import health
 from pseudocal.store import Store
+from pseudocal.sync import engine
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
 CLIENTS = [ClientIdentity("Ottilie Brackenbury", email="ob@example.org", phone="+44 7700 900811"),
@@ -132,7 +135,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="pc-machine-"))
         path = self.dir / "config.toml"
         path.write_text(CONFIG, encoding="utf-8")
-        self.settings = config.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(self.dir)})
+        self.settings = loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(self.dir)})
         # Everything a step's outcome depends on is fixed by the drawn steps (hypothesis
         # replays a case and must see the same preconditions): the key (so the UIDs), the
         # pseudonyms, and the tokens in new hrefs, the engine's included.

@@ -6,13 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rrulestr
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
-from pseudocal import privacy
 from pseudocal.crypto import make_uid
 from pseudocal.errors import PrivacyViolation
-from pseudocal.events import EventSpec, content_hash, render
+from pseudocal.events.render import EventSpec, content_hash, render
+from pseudocal.identity import privacy
 from pseudocal.models import ClientIdentity, Recurrence
 
 KEY = b"k" * 32
@@ -177,8 +178,9 @@ def test_a_surname_that_is_a_word_of_pseudocals_own_checklist_does_not_block_it(
 
 # ---------------------------------------------------------------- VTIMEZONE and clock changes
 
-from pseudocal import schedule, vtimezone  # noqa: E402
-from pseudocal.events import anchored  # noqa: E402
+from pseudocal.events import vtimezone
+from pseudocal.events.render import anchored  # noqa: E402
+from pseudocal.schedule import recurrence  # noqa: E402
 
 UTC = timezone.utc
 LONDON = "Europe/London"
@@ -320,7 +322,7 @@ def test_plain_objects_do_not_change_between_renders():
        st.sampled_from(["FREQ=WEEKLY", "FREQ=DAILY", "FREQ=WEEKLY;INTERVAL=2", None]))
 def test_every_instance_is_plain_or_overridden(zone, day, quarter, minutes, rule):
     start = datetime(2026, 12, 1) + timedelta(days=day, minutes=15 * quarter)
-    if schedule.local_time_problem(start, zone) is not None:
+    if recurrence.local_time_problem(start, zone) is not None:
         start += timedelta(hours=3)
     when = Recurrence(start, timedelta(minutes=minutes), zone, rule,
                       count=None if rule is None else 60)
@@ -330,12 +332,12 @@ def test_every_instance_is_plain_or_overridden(zone, day, quarter, minutes, rule
     master = events[0]
     rec = anchored(when)
     if rule is not None:
-        assert schedule.plain(rec.start, rec.duration, zone) or rec is when
+        assert recurrence.plain(rec.start, rec.duration, zone) or rec is when
     overridden = {e["RECURRENCE-ID"].dt.replace(tzinfo=None) for e in events[1:]}
     if rule is not None:
-        for naive in schedule.wall_starts(when, datetime(2026, 1, 1), datetime(2031, 1, 1)):
-            assert schedule.plain(naive, when.duration, zone) or naive in overridden
-    elif not schedule.plain(start, when.duration, zone):  # a single event: UTC, or its
-        unique = all(schedule.local_time_problem(t.dt.replace(tzinfo=None), zone) is None
+        for naive in recurrence.wall_starts(when, datetime(2026, 1, 1), datetime(2031, 1, 1)):
+            assert recurrence.plain(naive, when.duration, zone) or naive in overridden
+    elif not recurrence.plain(start, when.duration, zone):  # a single event: UTC, or its
+        unique = all(recurrence.local_time_problem(t.dt.replace(tzinfo=None), zone) is None
                      for t in (master["DTSTART"], master["DTEND"]))  # times exist once
         assert master["DTSTART"].to_ical().endswith(b"Z") or unique

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from pseudocal import checks, config, engine, failures, health
+from pseudocal.cli import checks
+from pseudocal.config import loader
 from pseudocal.crypto import generate_key
 from pseudocal.errors import ConflictError, ObjectRefused, ServerError
 from pseudocal.models import Action, ClientIdentity, Recurrence, SessionRule
 from pseudocal.remote.memory import MemoryRemote
+from pseudocal.service import health
 from pseudocal.store import SCHEMA_VERSION, Store
+from pseudocal.sync import engine, failures
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
 CONFIG = """timezone = "Europe/London"
@@ -30,7 +33,7 @@ keep_past = "7d"
 def setup(tmp_path: Path):
     path = tmp_path / "config.toml"
     path.write_text(CONFIG, encoding="utf-8")
-    settings = config.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
+    settings = loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
     store = Store.create(tmp_path / "store.db", generate_key())
     client = store.add_client(ClientIdentity("Ottilie Brackenbury"))
     rules = tuple(SessionRule(i, client.pseudonym, Recurrence(

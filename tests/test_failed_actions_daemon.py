@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daemonproc import DaemonProcess, NotifyListener, Practice, status_json, wait_for
-from pseudocal import health
+from pseudocal.service import health
 from test_remote_dialects import Answering
 
 pytestmark = pytest.mark.integration

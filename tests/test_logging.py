@@ -17,10 +17,10 @@ import threading
 import pytest
 
 from daemonproc import DaemonProcess, NotifyListener, Practice, pseudocal
-from pseudocal import logs
 from pseudocal.errors import ServerError
+from pseudocal.identity.privacy import Identities
 from pseudocal.models import ClientIdentity
-from pseudocal.privacy import Identities
+from pseudocal.service import logs
 
 JANE = ClientIdentity("Jane Example", email="jane@example.org", phone="+44 7700 900123")
 LEAKS = ("jane example", "jane@example.org", "7700 900123")
@@ -179,7 +179,7 @@ def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, faili
 
 
 def test_the_redactor_catches_reordered_names_parts_and_reformatted_phones():
-    from pseudocal import privacy
+    from pseudocal.identity import privacy
     from pseudocal.models import ClientIdentity
     redactor = logs.Redactor()
     redactor.load(privacy.Identities.of([ClientIdentity(
@@ -195,7 +195,7 @@ def test_the_redactor_catches_reordered_names_parts_and_reformatted_phones():
 def test_pseudocals_own_words_survive_a_client_whose_name_is_a_common_word():
     """Only data loses name parts; pseudocal's own message keeps "will" for a client
     called Will May, and loses the whole name, the address and the number only."""
-    from pseudocal import privacy
+    from pseudocal.identity import privacy
     redactor = logs.Redactor()
     redactor.load(privacy.Identities.of([ClientIdentity(
         "Will May", email="will.may@example.org", phone="+44 7700 900456")]))
@@ -232,9 +232,9 @@ def test_every_line_of_a_journald_record_keeps_its_priority(monkeypatch):
 
 
 def test_errors_printed_at_start_carry_an_error_priority_under_journald(monkeypatch, capsys):
-    from pseudocal import cli
+    from pseudocal.cli import output
     from pseudocal.errors import KeyError_
     monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
-    cli.render_error(KeyError_("no key file at /x", next_step="restore it"))
+    output.render_error(KeyError_("no key file at /x", next_step="restore it"))
     err = capsys.readouterr().err.splitlines()
     assert err and all(line.startswith("<3>") for line in err)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from pseudocal import durations
+from pseudocal.config import values
 from pseudocal.remote import network
 
 PROXY = "http://proxy.example.org:3128"
@@ -29,7 +29,7 @@ def test_every_spelling_of_loopback_goes_direct_and_may_be_plain_http(host):
     assert network.is_loopback(host.strip("[]"))
     assert network.proxy_for(f"https://{host}/dav/", ENV) is None
     assert network.proxy_for(f"https://{host}:8443/dav/", ENV) is None
-    assert durations.url(f"http://{host}:5232/dav/") == f"http://{host}:5232/dav/"
+    assert values.url(f"http://{host}:5232/dav/") == f"http://{host}:5232/dav/"
 
 
 @pytest.mark.parametrize("host", ELSEWHERE)
@@ -38,8 +38,8 @@ def test_other_hosts_use_the_proxy_and_need_https(host):
     assert not network.is_loopback(host.strip("[]"))
     found = network.proxy_for(f"https://{host}/dav/", ENV)
     assert found is not None and found[0] == PROXY
-    with pytest.raises(durations.ValueProblem, match="unencrypted"):
-        durations.url(f"http://{host}:5232/dav/")
+    with pytest.raises(values.ValueProblem, match="unencrypted"):
+        values.url(f"http://{host}:5232/dav/")
 
 
 @pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "0177.0.0.1"])
@@ -85,7 +85,7 @@ def test_a_calendar_at_a_short_spelling_is_reached_directly_with_a_proxy_set(hos
         monkeypatch.setenv(name, f"http://127.0.0.1:{dead}")
     url = f"http://{host}:{server.server_address[1]}/cal/"
     try:
-        remote = CalDAVRemote(CalendarSettings(url=durations.url(url)), None, timeout=5)
+        remote = CalDAVRemote(CalendarSettings(url=values.url(url)), None, timeout=5)
         try:
             assert remote.list() == {}
         finally:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from pseudocal import checks, cli
-from pseudocal.config import load_settings
+from pseudocal.cli import checks, main
+from pseudocal.config.loader import load_settings
 from pseudocal.errors import ConfigError, ServerError
 from pseudocal.models import CalendarSettings
 from pseudocal.remote import network
@@ -379,9 +379,9 @@ def test_sync_against_a_redirecting_server_exits_6_naming_both_urls(serve, tmp_p
     config.write_text(f'timezone = "Europe/London"\n\n[calendar]\nurl = "{source.url()}"\n\n'
                       f'[store]\npath = "{state / "store.db"}"\n'
                       f'key_file = "{state / "store-key"}"\n', encoding="utf-8")
-    assert cli.main(["init", "--config", str(config)]) == 0
+    assert main.main(["init", "--config", str(config)]) == 0
     capsys.readouterr()
-    assert cli.main(["sync", "--config", str(config)]) == 6
+    assert main.main(["sync", "--config", str(config)]) == 6
     err = capsys.readouterr().err
     assert source.url() in err and "http://localhost:9/collect/" in err
     assert "next step:" in err

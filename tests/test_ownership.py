@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pseudocal import config, engine, ownership
+from pseudocal.config import loader
 from pseudocal.crypto import generate_key, make_uid
 from pseudocal.models import ClientIdentity, Record, Recurrence, RemoteObject, SessionRule
-from pseudocal.plan import Guarded, check_safety, keep_one_copy, plan
 from pseudocal.remote.memory import MemoryRemote, uid_of
 from pseudocal.store import Store
+from pseudocal.sync import engine, ownership
+from pseudocal.sync.plan import Guarded, check_safety, keep_one_copy, plan
 
 KEY = b"k" * 32
 OTHER = b"o" * 32
@@ -160,7 +161,7 @@ keep_past = "7d"
 def setup(tmp_path: Path):
     path = tmp_path / "config.toml"
     path.write_text(CONFIG, encoding="utf-8")
-    settings = config.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
+    settings = loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
     store = Store.create(tmp_path / "store.db", generate_key())
     client = store.add_client(ClientIdentity("Ottilie Brackenbury"))
     rules = tuple(SessionRule(i, client.pseudonym, Recurrence(

@@ -44,11 +44,15 @@ import recurring_ical_events
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
-from pseudocal import config, desired, privacy, schedule, vtimezone
+from pseudocal.config import loader
 from pseudocal.crypto import make_uid
-from pseudocal.events import EventSpec, content_hash, render
+from pseudocal.events import vtimezone
+from pseudocal.events.render import EventSpec, content_hash, render
+from pseudocal.identity import privacy
+from pseudocal.identity.pseudonyms import normalise
 from pseudocal.models import Recurrence
-from pseudocal.pseudonyms import normalise
+from pseudocal.schedule import recurrence
+from pseudocal.sync import desired
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".venv" / "parsers"  # `make clean` removes it with the venv
@@ -89,7 +93,7 @@ def config_zones() -> list[str]:
     found = set(UNUSUAL)
     for path in [*ROOT.glob("config/*.toml"), *ROOT.glob("tests/*.py")]:
         found |= set(ZONE_TEXT.findall(path.read_text(encoding="utf-8")))
-    return sorted(z for z in found if schedule.zone_problem(z) is None)
+    return sorted(z for z in found if recurrence.zone_problem(z) is None)
 
 
 def changes(zone: str, since: datetime, years: int = 2) -> list[vtimezone.Transition]:
@@ -100,7 +104,7 @@ def _weekly_from(day: date, at: time, zone: str, weeks: int = 1) -> datetime:
     """A start `weeks` before `day` at `at` that exists once (a config refuses others)."""
     for back in range(weeks, weeks + 6):
         naive = datetime.combine(day - timedelta(weeks=back), at)
-        if schedule.local_time_problem(naive, zone) is None:
+        if recurrence.local_time_problem(naive, zone) is None:
             return naive
     raise AssertionError(f"no plain start before {day} in {zone}")
 
@@ -149,7 +153,7 @@ def scenario_configs(zone: str) -> list[str]:
                               "weekly", zone))  # spans the change
         spans.append(_session(next(names), _weekly_from(day, before.time(), zone, 2), "1h30m",
                               "fortnightly", zone))
-        if schedule.local_time_problem(datetime.combine(day, before.time()), zone) is None:
+        if recurrence.local_time_problem(datetime.combine(day, before.time()), zone) is None:
             spans.append(_session(next(names), datetime.combine(day, before.time()), "1h30m",
                                   "once", zone))
         if length < timedelta(0):  # ends in the fold
@@ -157,7 +161,7 @@ def scenario_configs(zone: str) -> list[str]:
             spans.append(_session(next(names), _weekly_from(day, ends.time(), zone), "50m",
                                   "weekly", zone))
     week_before = found[0].onset - timedelta(days=7)  # supervision in the gap or the fold
-    supervision = "" if schedule.local_time_problem(week_before, zone) else (
+    supervision = "" if recurrence.local_time_problem(week_before, zone) else (
         f'[supervision]\nstart = {week_before:%Y-%m-%dT%H:%M:%S}\nduration = "45m"\n'
         f'repeat = "weekly"\ntimezone = "{zone}"\n')
     return ["\n".join(gaps), "\n".join(spans) + "\n" + supervision]
@@ -168,7 +172,7 @@ def _monthly_from(day: date, at: time, zone: str) -> datetime | None:
     month = (day.replace(day=1) - timedelta(days=40)).replace(day=1)
     first = next(iter(rrulestr(f"FREQ=MONTHLY;BYDAY={_ordinal(day)}",
                                dtstart=datetime.combine(month, at))))
-    return first if schedule.local_time_problem(first, zone) is None else None
+    return first if recurrence.local_time_problem(first, zone) is None else None
 
 
 def settings_for(tmp: Path, zone: str, body: str, n: int):
@@ -180,7 +184,7 @@ def settings_for(tmp: Path, zone: str, body: str, n: int):
         text += '[supervision]\nminimum_per_month = "1.5h"\n'  # the reminders, nothing booked
     path = tmp / f"{zone.replace('/', '-')}-{n}.toml"
     path.write_text(text + body, encoding="utf-8")
-    return config.load_settings(path, env={})
+    return loader.load_settings(path, env={})
 
 
 def moments(zone: str) -> list[datetime]:
@@ -223,7 +227,7 @@ def all_sent() -> tuple[Sent, ...]:
     found: list[Sent] = []
     seen: set[str] = set()
     with tempfile.TemporaryDirectory() as tmp:
-        example = config.load_settings(ROOT / "config" / "example.toml", env={})
+        example = loader.load_settings(ROOT / "config" / "example.toml", env={})
         for now in [BASE, *moments("Europe/London")[1:], *moments("Australia/Sydney")[1:]]:
             found += sent_objects(example, now, "example", seen)
         for zone in config_zones():
@@ -244,7 +248,7 @@ def _ts(instant: datetime) -> int:
 @lru_cache(maxsize=None)
 def truth(sent: Sent) -> list[tuple[int, int]]:
     """Where zoneinfo (pseudocal's schedule) places each occurrence starting in the window."""
-    found = schedule.expand(sent.when, sent.start - timedelta(days=2),
+    found = recurrence.expand(sent.when, sent.start - timedelta(days=2),
                             sent.end + timedelta(days=2))
     return sorted((_ts(o.start), _ts(o.end)) for o in found if sent.start <= o.start < sent.end)
 

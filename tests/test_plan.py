@@ -5,11 +5,12 @@ import dataclasses
 import itertools
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pseudocal.errors import SafetyRefusal
 from pseudocal.models import DesiredObject, Record, RemoteObject
-from pseudocal.plan import Guarded, check_safety, plan
+from pseudocal.sync.plan import Guarded, check_safety, plan
 
 
 def obj(uid: str, content: str = "v1", calendar: str = "main") -> DesiredObject:

@@ -27,27 +27,30 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import phonenumbers
-from icalendar import Calendar
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
 
-from pseudocal import config, engine, privacy
+from pseudocal.config import loader
 from pseudocal.crypto import make_uid
 from pseudocal.errors import ConfigError, PrivacyViolation
-from pseudocal.events import EventSpec, render
+from pseudocal.events.render import EventSpec, render
+from pseudocal.identity import privacy
+from pseudocal.identity.textforms import canon, tokens
 from pseudocal.models import Client, ClientIdentity, Recurrence
 from pseudocal.remote.memory import MemoryRemote
 from pseudocal.store import with_parsed_phone
-from pseudocal.textforms import canon, tokens
+from pseudocal.sync import engine
 
 KEY = b"t" * 32
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
 ATTEMPTS = {"refused": 0, "controls": 0, "objects": 0}
 
 # every key read as an online text, from the schema itself
-TEXT_KEYS = [(section, key) for section, (_, readers) in config._SECTIONS.items()
+TEXT_KEYS = [(section, key) for section, (_, readers) in loader._SECTIONS.items()
              for key, read in readers.items()
-             if getattr(read, "func", read) is config.v.online_text]
+             if getattr(read, "func", read) is loader.v.online_text]
 
 CARRIERS = ["Screen break", "Stand up, stretch and look away", "Quiet hour",
             "Time to reset", "Breathe out slowly", "Water and a walk"]
@@ -209,21 +212,21 @@ class FakeStore:
         pass
 
 
-def load_with(directory: Path, section: str, key: str, text: str) -> config.m.Settings:
+def load_with(directory: Path, section: str, key: str, text: str) -> loader.m.Settings:
     path = directory / "config.toml"
     tables = {"breaks": "", "supervision": "", section: f"{key} = {json.dumps(text)}\n"}
     path.write_text('timezone = "Europe/London"\n[calendar]\nurl = "http://127.0.0.1:1/c/"\n'
                     + "".join(f"[{name}]\n{body}" for name, body in tables.items()),
                     encoding="utf-8")
-    return config.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(directory)})
+    return loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(directory)})
 
 
-def with_text(settings_: config.m.Settings, section: str, key: str, text: str):
+def with_text(settings_: loader.m.Settings, section: str, key: str, text: str):
     """The same settings with one text changed (what the reader returns for that text)."""
     return replace(settings_, **{section: replace(getattr(settings_, section), **{key: text})})
 
 
-def assert_refused(settings_: config.m.Settings, store: FakeStore, key_path: str,
+def assert_refused(settings_: loader.m.Settings, store: FakeStore, key_path: str,
                    secret: str) -> None:
     remote = MemoryRemote()
     with pytest.raises(ConfigError) as caught:

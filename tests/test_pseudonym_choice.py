@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 
 from practice import Practice
-from pseudocal import cli as pseudocal_cli, clients, privacy, pseudonyms
+from pseudocal.cli import main as pseudocal_cli
 from pseudocal.crypto import generate_key
 from pseudocal.errors import InputError
+from pseudocal.identity import naming, privacy, pseudonyms
+from pseudocal.identity.wordlists import ADJECTIVES, NOUNS
 from pseudocal.models import ClientIdentity
 from pseudocal.store import Store
-from pseudocal.wordlists import ADJECTIVES, NOUNS
 
 CYRILLIC_A = "\u0430"
 
@@ -156,7 +157,7 @@ def test_a_drawn_pseudonym_always_passes_the_check_before_sending():
     others = _blocking_identities(0.5, seed=7)
     new = ClientIdentity(name="Test Person New")
     everyone = privacy.Identities.of([new, *others])
-    draws = [clients.choose_pseudonym(new, others, set(), None) for _ in range(150)]
+    draws = [naming.choose_pseudonym(new, others, set(), None) for _ in range(150)]
     assert all(everyone.find(p) is None for p in draws)
     # control: drawing against names alone (the old rule) often gives a blocked one
     names = " ".join(i.name for i in [new, *others])
@@ -167,9 +168,9 @@ def test_a_drawn_pseudonym_always_passes_the_check_before_sending():
 def test_a_drawn_pseudonym_is_unlike_every_taken_and_retired_one():
     new = ClientIdentity(name="Test Person New")
     taken = {f"{a} {n}" for a in ADJECTIVES for n in NOUNS[:-1]}  # every pair but one noun
-    drawn = {clients.choose_pseudonym(new, [], taken, None) for _ in range(10)}
+    drawn = {naming.choose_pseudonym(new, [], taken, None) for _ in range(10)}
     assert all(p.endswith(" " + NOUNS[-1]) for p in drawn)
-    again = [clients.choose_pseudonym(new, [], taken, None, retired=drawn.__contains__)
+    again = [naming.choose_pseudonym(new, [], taken, None, retired=drawn.__contains__)
              for _ in range(5)]
     assert not set(again) & drawn
 
@@ -181,12 +182,12 @@ def store(tmp_path):
 
 
 def test_adding_a_client_rotates_each_pseudonym_its_identity_would_block(store):
-    alpha, _ = clients.add_client(store, ClientIdentity("Test Person Alpha"), "Quiet Heron",
+    alpha, _ = naming.add_client(store, ClientIdentity("Test Person Alpha"), "Quiet Heron",
                                   None)
-    beta, _ = clients.add_client(store, ClientIdentity("Test Person Beta"), "Calm Otter", None)
-    gamma, _ = clients.add_client(store, ClientIdentity("Test Person Gamma"), "Brisk Wren",
+    beta, _ = naming.add_client(store, ClientIdentity("Test Person Beta"), "Calm Otter", None)
+    gamma, _ = naming.add_client(store, ClientIdentity("Test Person Gamma"), "Brisk Wren",
                                   None)
-    new, rotations = clients.add_client(
+    new, rotations = naming.add_client(
         store, ClientIdentity("Test Person Delta", email="o.t.t.e.r@example.org",
                               phone="+44 7700 900123", notes="quiet"), None, None)
     assert {r.old for r in rotations} == {"Quiet Heron", "Calm Otter"}  # note; email
@@ -196,7 +197,7 @@ def test_adding_a_client_rotates_each_pseudonym_its_identity_would_block(store):
     for rotation in rotations:  # the old pseudonym still finds its client, by blind index
         assert store.retired_owner(rotation.old) == rotation.client_id
         assert store.find_client(rotation.old) is None
-    edited, more = clients.edit_client(store, store.get_client(new.id),
+    edited, more = naming.edit_client(store, store.get_client(new.id),
                                        ClientIdentity("Test Person Delta", notes="brisk"),
                                        None)
     assert [r.old for r in more] == ["Brisk Wren"] and edited.pseudonym == new.pseudonym
@@ -212,9 +213,9 @@ def test_a_retired_pseudonym_is_never_given_to_another_client(store):
     with pytest.raises(InputError, match="already in use"):
         store.rename_client(beta.id, "Quiet Heron")
     with pytest.raises(InputError, match="another client's"):
-        clients.choose_pseudonym(beta.identity, [alpha.identity], {"Calm Otter"},
+        naming.choose_pseudonym(beta.identity, [alpha.identity], {"Calm Otter"},
                                  "Quiet Heron",
-                                 retired=clients.retired_for_others(store, beta.id))
+                                 retired=naming.retired_for_others(store, beta.id))
     store.rename_client(alpha.id, "Quiet Heron")  # its own, taken back
     assert store.retired_owner("Quiet Heron") is None
     assert store.retired_owner("Calm Otter") == alpha.id

@@ -16,7 +16,7 @@ import pytest
 from icalendar import Calendar
 
 from practice import Practice, Session
-from pseudocal import pseudonyms
+from pseudocal.identity import pseudonyms
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pseudocal import pseudonyms
 from pseudocal.errors import InputError
-from pseudocal.wordlists import ADJECTIVES, NOUNS
+from pseudocal.identity import pseudonyms
+from pseudocal.identity.wordlists import ADJECTIVES, NOUNS
 
 ALL_WORDS = ADJECTIVES + NOUNS
 

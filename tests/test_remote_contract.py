@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from interop.servers import interop_params  # [] unless PSEUDOCAL_INTEROP_SERVERS is set
 from davservers import path_of, profile_of
+from interop.servers import interop_params  # [] unless PSEUDOCAL_INTEROP_SERVERS is set
 from pseudocal.errors import ConfigError, ConflictError, ServerError
 from pseudocal.models import CalendarSettings
 from pseudocal.remote import MemoryRemote, Remote

@@ -13,7 +13,6 @@ from pseudocal.models import CalendarSettings
 from pseudocal.remote.memory import MemoryRemote
 
 
-
 class Answering:
     """WSGI middleware in front of the embedded Radicale: `rule(method, path, body)` may
     answer in its place with (status, body)."""

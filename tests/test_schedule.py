@@ -10,8 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pseudocal.models import Recurrence
-from pseudocal.schedule import (
-    RuleError, exdates, expand, first_and_last, local_time_problem, localize, rrule_value,
+from pseudocal.schedule.recurrence import (
+    RuleError,
+    exdates,
+    expand,
+    first_and_last,
+    local_time_problem,
+    localize,
+    rrule_value,
     rule_from_repeat,
 )
 
@@ -316,12 +322,12 @@ def test_first_and_last_bound_every_occurrence(r):
 
 @pytest.mark.parametrize("name", ["GMT+5", "UTC-3", "+05:30", "gmt + 2", "Etc/GMT+5"])
 def test_a_utc_offset_is_named_as_one_and_never_corrected_to_another_offset(name):
-    from pseudocal.schedule import zone_problem
+    from pseudocal.schedule.recurrence import zone_problem
     message, hint = zone_problem(name)
     assert "UTC offset" in message and "GMT+0" not in hint and "Asia/Karachi" in hint
 
 
 def test_a_misspelt_place_is_offered_a_place():
-    from pseudocal.schedule import zone_problem
+    from pseudocal.schedule.recurrence import zone_problem
     assert zone_problem("Europe/Londn")[1] == 'did you mean "Europe/London"?'
     assert zone_problem("Europe/London") is None and zone_problem("UTC") is None

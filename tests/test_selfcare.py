@@ -2,22 +2,39 @@
 from __future__ import annotations
 
 import dataclasses
-
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
-from pseudocal import config, desired, privacy, schedule, selfcare
+from pseudocal.config import loader
 from pseudocal.errors import ConfigError
-from pseudocal.models import (BreakSettings, CalendarSettings, ClientIdentity, DesiredObject,
-                              Occurrence, Record, Recurrence, RemoteObject, SessionRule,
-                              Settings, StoreSettings, SupervisionSettings, SyncSettings)
-from pseudocal.plan import plan
+from pseudocal.identity import privacy
+from pseudocal.models import (
+    BreakSettings,
+    CalendarSettings,
+    ClientIdentity,
+    DesiredObject,
+    Occurrence,
+    Record,
+    Recurrence,
+    RemoteObject,
+    SessionRule,
+    Settings,
+    StoreSettings,
+    SupervisionSettings,
+    SyncSettings,
+)
+from pseudocal.schedule import recurrence
+from pseudocal.selfcare import planning
+from pseudocal.sync import desired
+from pseudocal.sync.plan import plan
 
 LONDON = ZoneInfo("Europe/London")
 UTC = timezone.utc
@@ -37,7 +54,7 @@ key_file = "/nonexistent/store-key"
 def load(tmp_path: Path, text: str):
     path = tmp_path / "config.toml"
     path.write_text(BASE + text, encoding="utf-8")
-    return config.load_settings(path, env={})
+    return loader.load_settings(path, env={})
 
 
 def session_toml(client: str, start: str, repeat: str = "weekly", duration: str = "50m",
@@ -78,7 +95,7 @@ break_settings = st.builds(
 
 def test_runs_of_screen_time():
     day = date(2027, 1, 4)
-    found = selfcare.runs([occ(at(day, 9), 50), occ(at(day, 9, 55), 50), occ(at(day, 11), 50)],
+    found = planning.runs([occ(at(day, 9), 50), occ(at(day, 9, 55), 50), occ(at(day, 11), 50)],
                           timedelta(minutes=10))
     assert found == [Occurrence(at(day, 9), at(day, 10, 45)), occ(at(day, 11), 50)]
 
@@ -88,7 +105,7 @@ def test_runs_of_screen_time():
 def test_no_break_overlaps_and_every_long_run_gets_a_long_break_or_a_warning(
         sessions, breaks, supervision_starts):
     busy = [occ(WEEK + timedelta(minutes=5 * s), 90) for s in supervision_starts]
-    placed = selfcare.place_breaks(sessions, breaks, busy, "Europe/London")
+    placed = planning.place_breaks(sessions, breaks, busy, "Europe/London")
     for brk in (*placed.breaks, *placed.long_breaks):
         assert not any(overlaps(brk, other) for other in (*sessions, *busy))
         assert any(brk.start == s.end for s in sessions)  # always right after a session
@@ -107,7 +124,7 @@ def test_no_break_overlaps_and_every_long_run_gets_a_long_break_or_a_warning(
 @hsettings(max_examples=100, deadline=None)
 @given(sessions_in_a_week, break_settings)
 def test_back_to_back_sessions_get_no_break_squeezed_in(sessions, breaks):
-    placed = selfcare.place_breaks(sessions, breaks)
+    placed = planning.place_breaks(sessions, breaks)
     rest = breaks.after_session or breaks.long_break
     for brk in (*placed.breaks, *placed.long_breaks):
         assert not any(brk.start <= s.start < brk.start + rest for s in sessions)
@@ -133,7 +150,7 @@ def test_a_long_run_with_no_room_is_a_warning_and_still_gets_its_short_break():
     day = date(2027, 1, 4)
     sessions = [occ(at(day, 9), 60), occ(at(day, 10), 60), occ(at(day, 11), 60),
                 occ(at(day, 12, 15), 50)]
-    placed = selfcare.place_breaks(sessions, BreakSettings(), zone="Europe/London")
+    placed = planning.place_breaks(sessions, BreakSettings(), zone="Europe/London")
     assert placed.long_breaks == ()
     assert placed.breaks == (occ(at(day, 12), 10), occ(at(day, 13, 5), 10))
     [warning] = placed.warnings
@@ -183,10 +200,10 @@ def placed_breaks(settings: Settings, now: datetime) -> set[tuple[datetime, time
     """Where the breaks should be, straight from place_breaks over the published window."""
     cut, end = now - settings.sync.keep_past, now + settings.sync.horizon
     sessions = [o for r in settings.sessions
-                for o in schedule.expand(r.when, cut - timedelta(days=1), end + timedelta(days=1))]
+                for o in recurrence.expand(r.when, cut - timedelta(days=1), end + timedelta(days=1))]
     sup = settings.supervision.when
-    busy = schedule.expand(sup, cut, end) if sup else []
-    placed = selfcare.place_breaks(sessions, settings.breaks, busy)
+    busy = recurrence.expand(sup, cut, end) if sup else []
+    placed = planning.place_breaks(sessions, settings.breaks, busy)
     return {(b.start, b.end - b.start) for b in (*placed.breaks, *placed.long_breaks)
             if b.end > cut and b.start < end}
 
@@ -235,7 +252,7 @@ def test_published_breaks_expand_to_exactly_the_placed_breaks(specs, days):
     online = expanded(breaks, *window)
     assert online == placed_breaks(settings, now)
     assert len([o for o in breaks if "after" in o.label]) <= 2 * len(rules)
-    sessions = [o for r in rules for o in schedule.expand(r.when, *window)]
+    sessions = [o for r in rules for o in recurrence.expand(r.when, *window)]
     for start, length in online:  # the property, on the instants a calendar client expands
         assert not any(s.start < start + length and start < s.end for s in sessions)
 
@@ -267,12 +284,12 @@ def test_breaks_the_shifted_rule_cannot_carry_are_single_events():
 
 
 def test_check_prints_schedule_warnings_without_failing(tmp_path, capsys):
-    from pseudocal import cli
+    from pseudocal.cli import main
     path = tmp_path / "config.toml"
     today = datetime.now(LONDON).date()
     path.write_text(BASE + session_toml("Amber Falcon", f"{today}T09:00:00", "once") +
                     session_toml("Quiet Heron", f"{today}T09:30:00", "once"), encoding="utf-8")
-    assert cli.main(["check", "--offline", "--config", str(path)]) == 0
+    assert main.main(["check", "--offline", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     # no store to say these are pseudonyms (one could be a real name typed by mistake):
     # the sessions are named by their place in the config only
@@ -359,7 +376,7 @@ def test_ledger_arithmetic():
                [occ(at(date(2027, 2, d), 10), 60) for d in range(1, 28)]  # 27h in February
     supervision = [occ(at(date(2027, 1, 7), 14), 90), occ(at(date(2027, 2, 25), 14), 90)]
     now = at(date(2027, 2, 10), 12)
-    jan_l, feb_l, mar_l = selfcare.ledger(sessions, supervision, [jan, feb, mar],
+    jan_l, feb_l, mar_l = planning.ledger(sessions, supervision, [jan, feb, mar],
                                           timedelta(hours=1.5), 1 / 6, zone="Europe/London",
                                           now=now)
     assert (jan_l.client, jan_l.supervision, jan_l.done) == (timedelta(hours=4),) + \
@@ -377,32 +394,32 @@ def test_ledger_arithmetic():
 def test_ledger_months_follow_the_practitioner_zone():
     # 07:00 on the 1st in Sydney is still the previous month in London
     sydney = datetime(2027, 3, 1, 7, 0, tzinfo=ZoneInfo("Australia/Sydney"))
-    [feb, mar] = selfcare.ledger([occ(sydney, 60)], [], [date(2027, 2, 1), date(2027, 3, 1)],
+    [feb, mar] = planning.ledger([occ(sydney, 60)], [], [date(2027, 2, 1), date(2027, 3, 1)],
                                  timedelta(hours=1.5), None, zone="Europe/London", now=sydney)
     assert feb.client == timedelta(hours=1) and mar.client == timedelta(0)
 
 
 def test_ledger_for_and_reminders_with_the_example_config():
-    example = config.load_settings(Path(__file__).parent.parent / "config" / "example.toml",
+    example = loader.load_settings(Path(__file__).parent.parent / "config" / "example.toml",
                                    env={"PSEUDOCAL_STATE_DIR": "/nonexistent"})
     now = datetime(2026, 11, 29, 9, tzinfo=UTC)
-    months = selfcare.ledger_for(example, now)
+    months = planning.ledger_for(example, now)
     assert [m.month for m in months][:4] == [date(2026, 8, 1), date(2026, 9, 1),
                                             date(2026, 10, 1), date(2026, 11, 1)]
     assert months[-1].month == date(2027, 2, 1)
     december = months[4]
     assert december.client == timedelta(hours=6, minutes=50)
     assert december.supervision == timedelta(minutes=90) and not december.short
-    assert selfcare.reminders(example, now) == []
-    assert selfcare.schedule_warnings(example, None, now) == []
+    assert planning.reminders(example, now) == []
+    assert planning.schedule_warnings(example, None, now) == []
 
 
 def test_reminder_rings_on_the_first_or_the_next_morning():
     zone = "Europe/London"
-    assert selfcare._ring_at(date(2027, 2, 1), zone, NOW) == at(date(2027, 2, 1), 9)
-    assert selfcare._ring_at(date(2027, 1, 1), zone, NOW) == at(date(2027, 1, 11), 9)
+    assert planning._ring_at(date(2027, 2, 1), zone, NOW) == at(date(2027, 2, 1), 9)
+    assert planning._ring_at(date(2027, 1, 1), zone, NOW) == at(date(2027, 1, 11), 9)
     early = at(date(2027, 1, 10), 8)
-    assert selfcare._ring_at(date(2027, 1, 1), zone, early) == at(date(2027, 1, 10), 9)
+    assert planning._ring_at(date(2027, 1, 1), zone, early) == at(date(2027, 1, 10), 9)
 
 
 # ---------------------------------------------------------------- warnings
@@ -412,7 +429,7 @@ def test_new_york_client_moves_in_london_time_in_march_and_november(tmp_path):
     settings = load(tmp_path, session_toml("Amber Falcon", "2027-01-05T10:00:00",
                                            extra='timezone = "America/New_York"') +
                     '[sync]\nhorizon = "52w"\n')
-    found = selfcare.schedule_warnings(settings, None, datetime(2027, 1, 5, tzinfo=UTC))
+    found = planning.schedule_warnings(settings, None, datetime(2027, 1, 5, tzinfo=UTC))
     assert [(w.code, w.message) for w in found] == [
         ("clock-change", "16 and 23 March 2027: Amber Falcon at 14:00 instead of 15:00"),
         ("clock-change", "2 November 2027: Amber Falcon at 14:00 instead of 15:00"),
@@ -424,13 +441,13 @@ def test_new_york_client_moves_in_london_time_in_march_and_november(tmp_path):
 def test_sydney_client_moves_in_april_and_october(tmp_path):
     settings = load(tmp_path, session_toml("Silver Maple", "2027-02-01T08:00:00",
                                            extra='timezone = "Australia/Sydney"'))
-    spring = selfcare.schedule_warnings(settings, None, datetime(2027, 2, 1, tzinfo=UTC))
+    spring = planning.schedule_warnings(settings, None, datetime(2027, 2, 1, tzinfo=UTC))
     # Sydney leaves DST on 4 April, a week after London starts it: only 28 March is
     # unusual; from April 23:00 is the new season's usual time, not a move
     assert [w.message for w in spring] == [
         "28 March 2027: Silver Maple at 22:00 instead of 21:00",
     ]
-    autumn = selfcare.schedule_warnings(settings, None, datetime(2027, 8, 16, tzinfo=UTC))
+    autumn = planning.schedule_warnings(settings, None, datetime(2027, 8, 16, tzinfo=UTC))
     assert [w.message for w in autumn] == [
         "3, 10, 17 and 24 October 2027: Silver Maple at 22:00 instead of 23:00",
     ]
@@ -442,10 +459,10 @@ def test_clock_change_warnings_do_not_depend_on_how_far_ahead_one_looks(tmp_path
     settings = load(tmp_path, session_toml("Silver Maple", "2026-12-03T08:00:00",
                                            extra=f'timezone = "{zone}"') +
                     '[sync]\nhorizon = "52w"\n')
-    full = selfcare.schedule_warnings(settings, None, datetime(2026, 12, 3, tzinfo=UTC))
+    full = planning.schedule_warnings(settings, None, datetime(2026, 12, 3, tzinfo=UTC))
     short = dataclasses.replace(settings, sync=dataclasses.replace(
         settings.sync, horizon=timedelta(weeks=16)))
-    part = selfcare.schedule_warnings(short, None, datetime(2026, 12, 3, tzinfo=UTC))
+    part = planning.schedule_warnings(short, None, datetime(2026, 12, 3, tzinfo=UTC))
     for w in part:
         assert any(w.detail == f.detail and set(w.dates) <= set(f.dates) for f in full), w
     assert all(len(w.dates) <= 5 for w in full)
@@ -454,7 +471,7 @@ def test_clock_change_warnings_do_not_depend_on_how_far_ahead_one_looks(tmp_path
 def test_pseudonyms_as_stored_are_used_when_given(tmp_path):
     settings = load(tmp_path, session_toml("amber  falcon", "2027-01-05T10:00:00",
                                            extra='timezone = "America/New_York"'))
-    found = selfcare.schedule_warnings(settings, {"amber falcon": "Amber Falcon"},
+    found = planning.schedule_warnings(settings, {"amber falcon": "Amber Falcon"},
                                        datetime(2027, 2, 1, tzinfo=UTC))
     assert found[0].message.endswith("Amber Falcon at 14:00 instead of 15:00")
 
@@ -467,7 +484,7 @@ def test_caps_and_overlaps_are_merged_warnings(tmp_path):
             'count = 2\n[workload]\nmax_per_day = "5h"\nmax_per_week = "6h"\n'
             '[sync]\nhorizon = "2w"\n')
     settings = load(tmp_path, text)
-    found = selfcare.schedule_warnings(settings, None, datetime(2027, 1, 4, tzinfo=UTC))
+    found = planning.schedule_warnings(settings, None, datetime(2027, 1, 4, tzinfo=UTC))
     messages = {w.code: w.message for w in found}
     assert messages["day-cap"] == "4 and 11 January 2027: 6h of sessions, above the daily cap of 5h"
     assert messages["week-cap"] == ("weeks of 4 and 11 January 2027: 6h50m of sessions, above "
@@ -480,7 +497,7 @@ def test_caps_and_overlaps_are_merged_warnings(tmp_path):
 def test_two_sessions_overlapping(tmp_path):
     settings = load(tmp_path, session_toml("Amber Falcon", "2027-01-04T09:00:00", "once") +
                     session_toml("Quiet Heron", "2027-01-04T09:30:00", "once"))
-    [warning] = selfcare.schedule_warnings(settings, None, datetime(2027, 1, 4, tzinfo=UTC))
+    [warning] = planning.schedule_warnings(settings, None, datetime(2027, 1, 4, tzinfo=UTC))
     assert warning.message == ("4 January 2027: Amber Falcon 09:00-09:50 overlaps "
                                "Quiet Heron 09:30-10:20")
 
@@ -494,7 +511,7 @@ def test_two_sessions_overlapping(tmp_path):
     ([date(2027, 1, d) for d in range(1, 8)], "1 January 2027 to 7 January 2027 (7 dates)"),
 ])
 def test_date_lists(dates, text):
-    assert selfcare.date_list(dates) == text
+    assert planning.date_list(dates) == text
 
 
 # ---------------------------------------------------------------- config
@@ -557,14 +574,14 @@ def test_a_supervision_table_without_a_schedule_still_reminds(tmp_path):
     text = (session_toml("Amber Falcon", "2027-01-05T10:00:00") +
             '[supervision]\nminimum_per_month = "1.5h"\n')
     settings = load(tmp_path, text)
-    short = selfcare.reminders(settings, datetime(2027, 1, 2, tzinfo=UTC))
+    short = planning.reminders(settings, datetime(2027, 1, 2, tzinfo=UTC))
     assert short and all(m.supervision == timedelta(0) for m, _ in short)
     none = load(tmp_path, session_toml("Amber Falcon", "2027-01-05T10:00:00"))
-    assert selfcare.reminders(none, datetime(2027, 1, 2, tzinfo=UTC)) == []
+    assert planning.reminders(none, datetime(2027, 1, 2, tzinfo=UTC)) == []
 
 
 def test_hours_are_never_written_as_days():
-    from pseudocal.durations import format_hours
+    from pseudocal.config.values import format_hours
     assert format_hours(timedelta(days=1, hours=19, minutes=55)) == "43h55m"
     assert format_hours(timedelta(minutes=90)) == "1h30m"
     assert format_hours(timedelta(0)) == "0m"

@@ -9,8 +9,10 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from practice import Practice, Session
-from pseudocal import config, schedule, selfcare
+from pseudocal.config import loader
 from pseudocal.models import DEFAULT_CHECKLIST
+from pseudocal.schedule import recurrence
+from pseudocal.selfcare import planning
 
 pytestmark = pytest.mark.integration
 UTC = timezone.utc
@@ -76,7 +78,7 @@ def instants(cals, start: datetime, end: datetime) -> set[tuple[datetime, timede
 
 
 def at(day: date, hh: int, mm: int, zone: str = "Europe/London") -> datetime:
-    return schedule.localize(datetime.combine(day, time(hh, mm)), zone).astimezone(UTC)
+    return recurrence.localize(datetime.combine(day, time(hh, mm)), zone).astimezone(UTC)
 
 
 def alarm(event) -> tuple[str, timedelta]:
@@ -88,7 +90,7 @@ def alarm(event) -> tuple[str, timedelta]:
 def test_breaks_supervision_and_reminders_reach_the_phone(practice, radicale, capsys):
     first = sync(practice, capsys)
     now = datetime.now(UTC)
-    short = selfcare.reminders(config.load_settings(practice.config, env={}), now)
+    short = planning.reminders(loader.load_settings(practice.config, env={}), now)
     assert short  # one hour of supervision: the months with sessions fall short
     assert first["created"] == 3 + 2 + 1 + len(short) and first["conflicts"] == 0
     main, care = events(radicale, "practice"), events(radicale, "selfcare")

@@ -16,9 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemonproc import (DaemonProcess, NotifyListener, Practice, calendar_hrefs, pseudocal,
-                        status_json, wait_for)
-from pseudocal import health, notify
+from daemonproc import (
+    DaemonProcess,
+    NotifyListener,
+    Practice,
+    calendar_hrefs,
+    pseudocal,
+    status_json,
+    wait_for,
+)
+from pseudocal.service import health, notify
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from daemonproc import Practice, pseudocal
-from pseudocal import config, health
+from pseudocal.config import loader
 from pseudocal.errors import EXIT_CODES, ConfigError
+from pseudocal.service import health
 
 NOW = datetime(2026, 11, 29, 10, 6, tzinfo=timezone.utc)  # 10:06 in London (GMT)
 HOUR = timedelta(hours=1)
@@ -103,11 +104,11 @@ def test_exit_code_11_is_documented():
 
 def test_sync_stale_after_is_read_and_validated(tmp_path):
     practice = Practice(tmp_path, "http://127.0.0.1:9/cal/", sync_extra='stale_after = "30m"\n')
-    settings = config.load_settings(practice.write(), env={})
+    settings = loader.load_settings(practice.write(), env={})
     assert settings.sync.stale_after == timedelta(minutes=30)
     practice.sync_extra = 'stale_after = "soon"\n'
     with pytest.raises(ConfigError) as caught:
-        config.load_settings(practice.write(), env={})
+        loader.load_settings(practice.write(), env={})
     assert [p.path for p in caught.value.problems] == ["sync.stale_after"]
 
 

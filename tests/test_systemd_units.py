@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pseudocal import service
+from pseudocal.service import daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_UNIT = ROOT / "systemd" / "pseudocal.service"
@@ -93,8 +93,8 @@ def test_stop_and_watchdog_timeouts_leave_room_for_the_daemon():
     for path in (SYSTEM_UNIT, USER_UNIT):
         unit = directives(path)
         stop = _seconds(unit["TimeoutStopSec"][0])
-        assert stop >= 2 * service.REQUEST_TIMEOUT  # one request in flight, then the exit
-        assert _seconds(unit["WatchdogSec"][0]) >= 4 * service.TICK
+        assert stop >= 2 * daemon.REQUEST_TIMEOUT  # one request in flight, then the exit
+        assert _seconds(unit["WatchdogSec"][0]) >= 4 * daemon.TICK
 
 
 def _seconds(value: str) -> float:

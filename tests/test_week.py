@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from practice import Practice, Session
-from pseudocal import week
+from pseudocal.cli import week
 
 SUPERVISION = ('[supervision]\nstart = 2027-03-05T14:00:00\nduration = "1h"\nrepeat = "monthly"\n'
                '[breaks]\nmax_screen = "1h30m"\n')
@@ -158,8 +158,8 @@ def test_default_is_this_week(practice, capsys):
 def test_an_empty_day_has_a_dash_and_reminders_show(tmp_path):
     p = Practice(tmp_path, "http://127.0.0.1:9/practitioner/practice/", header_extra=SUPERVISION)
     p.sessions = [Session("Amber Falcon", "2027-03-01T09:00:00")]
-    from pseudocal import config
-    settings = config.load_settings(p.write_config(), env={})
+    from pseudocal.config import loader
+    settings = loader.load_settings(p.write_config(), env={})
     now = datetime(2027, 3, 2, 12, tzinfo=timezone.utc)  # March is short of supervision
     shown = week.build_week(settings, date(2027, 3, 3), now)
     kinds = [(e.start.date(), e.kind, e.title) for e in shown.entries]

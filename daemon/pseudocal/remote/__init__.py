@@ -5,8 +5,8 @@
 """
 from __future__ import annotations
 
-from pseudocal.remote.base import CONFLICT_KINDS, Remote, check_name
-from pseudocal.remote.memory import MemoryRemote
+from .base import CONFLICT_KINDS, Remote, check_name
+from .memory import MemoryRemote
 
 __all__ = ["CONFLICT_KINDS", "CalDAVRemote", "MemoryRemote", "Remote", "check_name"]
 
@@ -14,6 +14,6 @@ __all__ = ["CONFLICT_KINDS", "CalDAVRemote", "MemoryRemote", "Remote", "check_na
 def __getattr__(name: str):
     # caldav (and its HTTP stack) is imported only when a real remote is wanted.
     if name == "CalDAVRemote":
-        from pseudocal.remote.caldav_remote import CalDAVRemote
+        from .caldav_remote import CalDAVRemote
         return CalDAVRemote
     raise AttributeError(name)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from typing import Protocol, runtime_checkable
 
-from pseudocal.errors import ConflictError, ObjectRefused, ServerError
+from ..errors import ConflictError, ObjectRefused, ServerError
 
 CONFLICT_KINDS = ("exists", "uid", "etag", "gone")
 

@@ -34,11 +34,11 @@ from caldav.lib.http_sync import requests as http
 from caldav.lib.python_utilities import WireBytes
 from lxml import etree
 
-from pseudocal.errors import ConfigError, ServerError
-from pseudocal.models import CalendarSettings
-from pseudocal.remote import network
-from pseudocal.remote.base import REFUSED_STATUSES, check_name, conflict, refused, unreachable
-from pseudocal.remote.network import redact
+from ..errors import ConfigError, ServerError
+from ..models import CalendarSettings
+from . import network
+from .base import REFUSED_STATUSES, check_name, conflict, refused, unreachable
+from .network import redact
 
 PROFILES = ("radicale", "xandikos", "nextcloud")  # caldav server profiles we know
 ICAL = "text/calendar; charset=utf-8"

@@ -26,8 +26,8 @@ from collections import deque
 
 from icalendar import Calendar
 
-from pseudocal.errors import ServerError
-from pseudocal.remote.base import check_name, conflict, refused
+from ..errors import ServerError
+from .base import check_name, conflict, refused
 
 
 def uid_of(data: bytes) -> str | None:

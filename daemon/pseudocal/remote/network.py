@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
-from pseudocal.errors import ConfigError, ServerError
+from ..errors import ConfigError, ServerError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")

@@ -22,19 +22,36 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
 
-from .. import phones
+from ..crypto import seal, wrap_key
 from ..errors import InputError
+from ..identity import phones
+from ..identity.pseudonyms import check, draw, normalise, tidy
 from ..models import Client, ClientIdentity, Failure, Record
-from ..pseudonyms import check, draw, normalise, tidy
 from . import db
 from . import records as runs_sql
-from ..crypto import seal, wrap_key
-from .clients import (aad, blind_index, dek_of, encode_field, open_client, open_pseudonym,
-                      seal_client, seal_pseudonym)
+from .clients import (
+    aad,
+    blind_index,
+    dek_of,
+    encode_field,
+    open_client,
+    open_pseudonym,
+    seal_client,
+    seal_pseudonym,
+)
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
 from .records import GOOD_RESULT
-from .schema import (ADDED_TABLES, IDENTITY_COLUMNS, SCHEMA_VERSION, UPGRADES,
-                     added_tables_ddl, clients, meta, metadata, retired_pseudonyms)
+from .schema import (
+    ADDED_TABLES,
+    IDENTITY_COLUMNS,
+    SCHEMA_VERSION,
+    UPGRADES,
+    added_tables_ddl,
+    clients,
+    meta,
+    metadata,
+    retired_pseudonyms,
+)
 
 __all__ = ["Store", "GOOD_RESULT", "SCHEMA_VERSION"]
 

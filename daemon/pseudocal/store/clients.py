@@ -15,8 +15,8 @@ from typing import Any
 
 from ..crypto import InvalidTag, generate_key, open_sealed, seal, unwrap_key, wrap_key
 from ..errors import IntegrityError
+from ..identity.pseudonyms import normalise
 from ..models import Client, ClientIdentity
-from ..pseudonyms import normalise
 from .keyring import Keys
 from .schema import ADDED_COLUMNS, IDENTITY_COLUMNS
 

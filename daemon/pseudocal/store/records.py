@@ -8,7 +8,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as upsert
 
 from ..models import Failure, Record
-from .schema import failed_actions as failed, foreign_objects, records, sync_runs
+from .schema import failed_actions as failed
+from .schema import foreign_objects, records, sync_runs
 
 GOOD_RESULT = "ok"  # the `result` of a sync run that succeeded
 PARTIAL_RESULT = "partial"  # it went through, but the server refused some actions

@@ -17,7 +17,7 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import (Column, Integer, LargeBinary, MetaData, Table, Text)
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateTable
 

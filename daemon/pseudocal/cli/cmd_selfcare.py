@@ -1,0 +1,69 @@
+"""Command registration for this area (see commands.register): `pseudocal week`."""
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from ..errors import InputError, KeyError_, StoreError
+from ..identity import naming
+from ..identity.pseudonyms import normalise
+from ..service import app
+from ..store import Store
+from . import week
+from .output import emit
+
+
+def register(sub, common) -> None:
+    """Add this area's subcommands to the parser."""
+    p = sub.add_parser("week", parents=[common],
+                       help="a week at a glance: sessions, breaks, supervision, warnings")
+    p.add_argument("date", nargs="?",
+                   help="any day of the week, YYYY-MM-DD (default: today, in your time zone)")
+    p.add_argument("--reveal", action="store_true",
+                   help="also show real names (from the store, on your screen only)")
+    p.set_defaults(handler=cmd_week)
+
+
+def cmd_week(args) -> int:
+    settings = app.load_settings(args.config)
+    now = datetime.now(timezone.utc)
+    day = _day(args.date) if args.date else now.astimezone(ZoneInfo(settings.timezone)).date()
+    known, names, note = _from_store(settings, args.reveal)
+    shown = week.build_week(settings, day, now, names, known)
+    emit(args, week.as_dict(shown), week.render_text(shown))
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:  # not echoed: whatever was typed is in the shell history already
+        raise InputError("the date given is not a date (it is not repeated here)",
+                         next_step="write it as YYYY-MM-DD, e.g. 2026-12-07 (any day of the "
+                         "week you want)") from None
+
+
+def _from_store(settings, reveal: bool) -> tuple[dict[str, str], dict[str, str] | None, str]:
+    """What the store says: the pseudonyms it knows (normalised config value -> pseudonym
+    now), with --reveal the real names (normalised pseudonym -> name), and a note when
+    sessions are shown by place only. Without a store every session is sessions[N]; a
+    store that does not open is an error with --reveal, else a note."""
+    if not reveal and not Store.exists(settings.store.path):
+        return {}, None, (f"no store at {settings.store.path}: sessions are shown by their "
+                          "place in the config (sessions[N]), as the store alone can tell a "
+                          "pseudonym from a name typed by mistake")
+    try:
+        with app.open_store(settings) as store:
+            everyone = store.list_clients()
+            known = naming.known_pseudonyms(settings, everyone)
+            names = ({normalise(c.pseudonym): c.identity.name for c in everyone}
+                     if reveal else None)
+            return known, names, ""
+    except (KeyError_, StoreError) as exc:
+        if reveal:
+            raise
+        return {}, None, (f"the store could not be opened ({exc.title}: {exc.message}): "
+                          "sessions are shown by their place in the config (sessions[N])")

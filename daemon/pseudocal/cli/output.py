@@ -1,0 +1,37 @@
+"""What the commands print: the one place that renders errors for humans, and --json."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from ..errors import PseudocalError
+from ..service import logs
+
+
+def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> None:
+    """The one place that turns an error into words (or JSON) for a human."""
+    stream = stream or sys.stderr
+    problems = getattr(exc, "problems", [])
+    file = exc.where or "config"
+    if json_mode:
+        doc = {"error": exc.title, "message": logs.REDACTOR.scrub(exc.message),
+               "exit_code": exc.exit_code, "next_step": exc.next_step,
+               "problems": [logs.REDACTOR.scrub(p.render(file)) for p in problems]}
+        print(json.dumps(doc, indent=2), file=sys.stdout)
+        return
+    lines = [f"pseudocal: {exc.title}: {logs.REDACTOR.scrub(exc.message)}",
+             *(f"  - {logs.REDACTOR.scrub(p.render(file))}" for p in problems)]
+    if exc.next_step:
+        lines.append(f"  next step: {exc.next_step}")
+    prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""  # journald: error priority
+    for line in lines:
+        print(prefix + line, file=stream)
+
+
+def emit(args, doc: dict, text: str) -> None:
+    """Print `doc` as JSON with --json, else the human text."""
+    if getattr(args, "json", False):
+        print(json.dumps(doc, indent=2, default=str))
+    elif text:
+        print(text)

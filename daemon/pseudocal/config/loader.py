@@ -1,0 +1,452 @@
+"""TOML -> validated, frozen `Settings`; every problem is reported at once.
+
+`load_settings` parses the file with tomllib (a missing or unreadable file, or a syntax
+error, stops there with the file name and line), then reads every table in one pass. Each
+problem is collected with its key path -- `calendar.url`, `sessions[2].duration` (the
+[[sessions]] blocks count from 0) -- and a hint saying what to write instead; if there is
+any, one ConfigError carries them all. Nothing after loading sees a dict.
+
+Rules beyond types:
+  * unknown keys are problems, with a "did you mean" suggestion;
+  * secrets are never inline: a key named password, key, master_key, token, secret, ...
+    anywhere is a problem (the CalDAV password lives in `password_file`, the master key in
+    `store.key_file`), and so is a user name or password inside a calendar URL;
+  * plain http:// is accepted only for a loopback server;
+  * `[calendars.<name>]` without username/password_file borrows them (and `server`) from
+    [calendar] when both URLs share scheme, host and port: never sent to another host;
+  * the session title's only placeholder is {pseudonym}; other online texts take none;
+    no title or alarm text may say what the events are (therapy, counselling, client...);
+  * sessions name clients by pseudonym only; `check_pseudonyms` compares with the store,
+    case- and space-insensitively (`pseudonym_key`);
+  * a first `start` that does not exist (spring-forward gap) or happens twice (autumn fold)
+    in its zone is a problem. Later occurrences of a repeating rule that land in a gap or
+    fold follow RFC 5545: a gap time is shifted forward by the gap's length, a fold time is
+    the first (earlier) instant -- `schedule` implements it;
+  * no [breaks] table, no screen breaks (an empty one takes the defaults); `after_session`,
+    `max_screen`, `before` and the [workload] caps may be `false`.
+
+Paths: a relative `store.path` resolves in the state directory; relative `key_file` and
+`password_file` resolve in $CREDENTIALS_DIRECTORY when systemd sets it, else in the state
+directory (`state_dir`). `default_config_path` says where the config is looked for.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .. import models as m
+from ..errors import ConfigError, Problem, Problems
+from ..identity import pseudonyms
+from ..schedule import recurrence
+from . import values as v
+
+_KEY_HINT = "put it in a file and set key_file under [store]"
+_PASSWORD_HINT = "put it in a file and set password_file"
+SECRET_KEYS = {"password": _PASSWORD_HINT, "passwd": _PASSWORD_HINT, "token": _PASSWORD_HINT,
+               "secret": _PASSWORD_HINT, "api_key": _PASSWORD_HINT, "key": _KEY_HINT,
+               "master_key": _KEY_HINT, "passphrase": _KEY_HINT}
+_CALENDAR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_WHEN = ("start", "duration", "repeat", "until", "count", "timezone", "skip")
+_KEYS = ("timezone", "calendar", "calendars", "store", "sync", "events", "sessions", "breaks",
+         "preparation", "supervision", "workload")
+_CALENDAR_KEYS = ("url", "username", "password_file", "server", "ca_file")
+_EXAMPLES = {"timezone": '"Europe/London"', "client": '"Amber Falcon"', "duration": '"50m"',
+             "url": '"https://cloud.example.org/dav/calendars/alex/practice/"',
+             "start": "2026-12-01T10:00:00"}
+
+
+# ---------------------------------------------------------------- paths
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """$STATE_DIRECTORY (its first entry), $PSEUDOCAL_STATE_DIR, $XDG_STATE_HOME/pseudocal,
+    else ~/.local/state/pseudocal."""
+    env = os.environ if env is None else env
+    systemd = env.get("STATE_DIRECTORY", "").split(":")[0]
+    if systemd:
+        return Path(systemd)
+    if env.get("PSEUDOCAL_STATE_DIR"):
+        return _expand_home(env["PSEUDOCAL_STATE_DIR"], env)
+    xdg = env.get("XDG_STATE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "pseudocal"
+    return _home(env) / ".local" / "state" / "pseudocal"
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """$PSEUDOCAL_CONFIG; else the user's config ($XDG_CONFIG_HOME or ~/.config) if it exists;
+    else /etc/pseudocal/config.toml if that exists; else the user's path."""
+    env = os.environ if env is None else env
+    if env.get("PSEUDOCAL_CONFIG"):
+        return _expand_home(env["PSEUDOCAL_CONFIG"], env)
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    user = (Path(xdg) if os.path.isabs(xdg) else _home(env) / ".config") / "pseudocal/config.toml"
+    system = Path("/etc/pseudocal/config.toml")
+    return system if not user.is_file() and system.is_file() else user
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def _expand_home(text: str, env: Mapping[str, str]) -> Path:
+    if text == "~" or text.startswith("~/"):
+        return _home(env) / text[2:]
+    return Path(text)
+
+
+def _resolve(text: str, base: Path, env: Mapping[str, str]) -> Path:
+    path = _expand_home(text, env)
+    return path if path.is_absolute() else base / path
+
+
+def _credentials_dir(env: Mapping[str, str]) -> Path:
+    given = env.get("CREDENTIALS_DIRECTORY")
+    return Path(given) if given else state_dir(env)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> m.Settings:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    data = _read_toml(path)
+    problems = Problems()
+    _report_secrets(data, "", problems)
+    settings = _Reader(problems, env).settings(data, path)
+    if problems or settings is None:
+        n = len(problems.items)
+        raise ConfigError(f"{n} problem{'s' if n != 1 else ''} in {path}", problems=problems.items,
+                          where=str(path), next_step="fix the keys listed; then pseudocal check")
+    return settings
+
+
+def online_texts(settings: m.Settings) -> list[tuple[str, str]]:
+    """Every config-authored text that goes to the calendar, as (key path, text).
+
+    Found from the schema: any key read with `durations.online_text` (a future text key
+    is included by being read that way). A text equal to pseudocal's built-in default is
+    its own phrase, not the practitioner's, and is left out (`privacy.OWN_PHRASES`).
+    """
+    found = []
+    for section, (kind, readers) in _SECTIONS.items():
+        values, defaults = getattr(settings, section), kind()
+        for key, read in readers.items():
+            if getattr(read, "func", read) is not v.online_text:
+                continue
+            text = getattr(values, key)
+            if isinstance(text, str) and text != getattr(defaults, key):
+                found.append((f"{section}.{key}", text))
+    return found
+
+
+def default_texts(settings: m.Settings, keys: list[str]) -> m.Settings:
+    """`settings` with the texts at `keys` ("breaks.title") back to pseudocal's own."""
+    for key in keys:
+        section, name = key.split(".", 1)
+        kind = _SECTIONS[section][0]
+        value = replace(getattr(settings, section), **{name: getattr(kind(), name)})
+        settings = replace(settings, **{section: value})
+    return settings
+
+
+def pseudonym_key(name: str) -> str:
+    """How pseudonyms compare: case- and space-insensitive (the store's own comparison form)."""
+    return pseudonyms.normalise(name)
+
+
+def check_pseudonyms(settings: m.Settings, known: set[str]) -> list[Problem]:
+    """A problem for each session naming a pseudonym the store does not know.
+
+    The unknown value is never repeated (it may be a real name typed by mistake); a
+    close known pseudonym is suggested."""
+    by_key = {pseudonym_key(p): p for p in known}
+    problems = []
+    for rule in settings.sessions:
+        wanted = pseudonym_key(rule.client)
+        if wanted in by_key:
+            continue
+        close = difflib.get_close_matches(wanted, list(by_key), n=1)
+        hint = f'did you mean "{by_key[close[0]]}"? ' if close else ""
+        problems.append(Problem(f"sessions[{rule.index}].client",
+                                "no client has this pseudonym",
+                                hint + "run pseudocal client list"))
+    return problems
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist", where=where,
+                          next_step="copy config/example.toml there or pass --config") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}", where=where,
+                          next_step="check the path and its permissions") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start})", where=where,
+                          next_step="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(path, str(exc)) from None
+
+
+def _syntax_error(path: Path, reason: str) -> ConfigError:
+    found = re.search(r"\(at line (\d+), column \d+\)", reason)
+    line = found.group(1) if found else "?"
+    what = re.sub(r"\s*\(at [^)]*\)$", "", reason)
+    # tomllib quotes keys ("Cannot declare ('supervision', 'rose-may') twice"): a key may
+    # be a name typed by mistake, and this is printed before the store can say so
+    what = re.sub(r"\((?:\s*'[^']*',?)+\s*\)|'[^']*'|\"[^\"]*\"", "(...)", what)
+    return ConfigError(f"{path}, line {line}: TOML syntax error: {what}", where=f"{path}:{line}",
+                       next_step=f"fix line {line} of {path} (TOML syntax: https://toml.io)")
+
+
+def _report_secrets(data: Mapping[str, Any], path: str, problems: Problems) -> None:
+    for key, value in data.items():
+        here = f"{path}.{key}" if path else key
+        if key.lower() in SECRET_KEYS:
+            problems.add(here, "secrets are not allowed in the config", SECRET_KEYS[key.lower()])
+        elif isinstance(value, dict):
+            _report_secrets(value, here, problems)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    _report_secrets(item, f"{here}[{i}]", problems)
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass
+class _Table:
+    """One TOML table being read: its values, its key path and the shared problems."""
+    data: Mapping[str, Any]
+    path: str
+    problems: Problems
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def add(self, key: str, message: str, hint: str = "") -> None:
+        self.problems.add(self.at(key), message, hint)
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        """Unknown keys are problems. One close to a known key is a typo and is named
+        ("durration"); any other is not repeated (it may be a name typed by mistake)."""
+        for key in self.data:
+            if key in allowed or key.lower() in SECRET_KEYS:
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1)
+            if close:
+                self.add(key, f"unknown key '{key}'", f"did you mean '{close[0]}'?")
+            else:
+                self.problems.add(self.path or "(top level)", "a key that is not known here "
+                                  "(not repeated: it may be a name)",
+                                  "known keys: " + ", ".join(allowed))
+
+    def get(self, key: str, read: Callable[[Any], Any], default: Any = None,
+            required: bool = False) -> Any:
+        """`read(value)`, or `default` when the key is absent or its value is wrong."""
+        if key not in self.data:
+            if required:
+                self.add(key, "missing", f"add {key} = {_EXAMPLES.get(key, '...')}")
+            return default
+        try:
+            return read(self.data[key])
+        except (v.ValueProblem, recurrence.RuleError) as exc:
+            self.add(key, exc.message, exc.hint)
+            return default
+
+    def table(self, key: str, required: bool = False) -> _Table | None:
+        value = self.get(key, lambda x: x, required=required)
+        if value is None or isinstance(value, dict):
+            return None if value is None else _Table(value, self.at(key), self.problems)
+        self.add(key, f"{v.show(value)} is not a table", f"write [{self.at(key)}] on its own line")
+        return None
+
+
+_SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
+    "sync": (m.SyncSettings, {"every": v.duration_value, "horizon": v.duration_value,
+                              "keep_past": partial(v.duration_value, zero=True),
+                              "stale_after": v.duration_value,
+                              "max_delete_share": partial(v.number, low=0, high=1)}),
+    "events": (m.EventSettings, {"session_title": partial(v.online_text, placeholder=True)}),
+    "breaks": (m.BreakSettings, {"after_session": v.duration_or_off, "title": v.online_text,
+                                 "max_screen": v.duration_or_off, "alarm": v.online_text,
+                                 "long_break": v.duration_value}),
+    "preparation": (m.PreparationSettings, {"before": v.duration_or_off,
+                                            "checklist": v.online_text}),
+    "supervision": (m.SupervisionSettings, {"minimum_per_month": v.duration_value,
+                                            "ratio": partial(v.number, low=0),
+                                            "title": v.online_text, "before": v.duration_or_off,
+                                            "reminder": v.online_text}),
+    "workload": (m.WorkloadSettings, {"max_per_day": v.duration_or_off,
+                                      "max_per_week": v.duration_or_off}),
+}
+_ABSENT = object()
+_NO_BREAKS = m.BreakSettings(after_session=None, max_screen=None)  # without a [breaks] table
+_Calendar = m.CalendarSettings
+
+
+# ---------------------------------------------------------------- the whole file
+
+
+class _Reader:
+    """Reads each table of the config into its frozen settings object."""
+
+    def __init__(self, problems: Problems, env: Mapping[str, str]) -> None:
+        self.problems, self.env = problems, env
+        self.state, self.credentials = state_dir(env), _credentials_dir(env)
+
+    def settings(self, data: Mapping[str, Any], path: Path) -> m.Settings | None:
+        top = _Table(data, "", self.problems)
+        top.check_keys(_KEYS)
+        zone = top.get("timezone", v.zone, required=True)
+        calendar = self.calendar(top.table("calendar", required=True), None)
+        parts = dict(calendars=self.calendars(top.table("calendars"), calendar),
+                     store=self.store(self.open(top, "store", ("path", "key_file"))),
+                     sync=self.section(top, "sync")[0], events=self.section(top, "events")[0],
+                     sessions=self.sessions(top.data.get("sessions"), zone),
+                     breaks=self.section(top, "breaks")[0] if "breaks" in data else _NO_BREAKS,
+                     **{name: self.section(top, name)[0] for name in ("preparation", "workload")},
+                     supervision=self.supervision(top, zone))
+        if self.problems or zone is None or calendar is None:
+            return None
+        return m.Settings(source=path, timezone=zone, calendar=calendar, **parts)
+
+    def open(self, top: _Table, name: str, keys: tuple[str, ...]) -> _Table:
+        table = top.table(name) or _Table({}, name, self.problems)
+        table.check_keys(keys)
+        return table
+
+    def section(self, top: _Table, name: str, extra: tuple[str, ...] = ()) -> tuple[Any, _Table]:
+        """A table read by its schema in _SECTIONS; absent or wrong keys keep their default."""
+        kind, readers = _SECTIONS[name]
+        table = self.open(top, name, (*extra, *readers))
+        found = {key: table.get(key, read, _ABSENT) for key, read in readers.items()}
+        return kind(**{k: x for k, x in found.items() if x is not _ABSENT}), table
+
+    def calendar(self, t: _Table | None, main: _Calendar | None) -> _Calendar | None:
+        if t is None:
+            return None
+        t.check_keys(_CALENDAR_KEYS)
+        url = t.get("url", v.url, required=True)
+        same = bool(url and main and _same_origin(url, main.url))
+        server = t.get("server", v.server, main.server if same else None)
+        username, password = t.get("username", v.text), t.get("password_file", v.text)
+        ca_text = t.get("ca_file", v.text)  # absolute, or in the state directory
+        ca_file = (_resolve(ca_text, self.state, self.env) if ca_text else
+                   main.ca_file if same else None)
+        if password and not username:
+            t.add("password_file", "a password_file needs a username", 'add username = "..."')
+        if same and username is None and password is None:
+            return m.CalendarSettings(url, main.username, main.password_file, server, ca_file)
+        secret = _resolve(password, self.credentials, self.env) if password else None
+        return m.CalendarSettings(url, username, secret, server, ca_file) if url else None
+
+    def calendars(self, t: _Table | None, main: _Calendar | None) -> dict[str, _Calendar]:
+        found = {}
+        for name in (t.data if t else ()):
+            if name.lower() in SECRET_KEYS:
+                continue
+            if name == "main" or not _CALENDAR_NAME.fullmatch(name):
+                t.add("main" if name == "main" else "(a calendar name)",
+                      "this cannot name a calendar (not repeated: it may be a name)",
+                      "use letters, digits, - and _ (not main), e.g. [calendars.selfcare]")
+                continue
+            calendar = self.calendar(t.table(name), main)
+            if calendar:
+                found[name] = calendar
+        return found
+
+    def store(self, t: _Table) -> m.StoreSettings:
+        return m.StoreSettings(_resolve(t.get("path", v.text, "store.db"), self.state, self.env),
+                               _resolve(t.get("key_file", v.text, "store-key"), self.credentials,
+                                        self.env))
+
+    def sessions(self, value: Any, zone: str | None) -> tuple[m.SessionRule, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+            self.problems.add("sessions", "sessions must be a list of tables",
+                              "start each session with [[sessions]] (double brackets)")
+            return ()
+        rules = [self.session(_Table(x, f"sessions[{i}]", self.problems), i, zone)
+                 for i, x in enumerate(value)]
+        found = tuple(rule for rule in rules if rule is not None)
+        _check_duplicates(found, self.problems)
+        return found
+
+    def session(self, t: _Table, index: int, zone: str | None) -> m.SessionRule | None:
+        t.check_keys(("client", *_WHEN))
+        client = t.get("client", v.text, required=True)
+        when, repeat = self.when(t, zone)
+        if client is None or when is None:
+            return None
+        return m.SessionRule(index, pseudonyms.tidy(client), when, repeat)
+
+    def supervision(self, top: _Table, zone: str | None) -> m.SupervisionSettings:
+        found, table = self.section(top, "supervision", extra=_WHEN)
+        found = replace(found, enabled="supervision" in top.data)
+        if not any(key in table.data for key in _WHEN):
+            return found
+        return replace(found, when=self.when(table, zone)[0])
+
+    def when(self, t: _Table, zone: str | None) -> tuple[m.Recurrence | None, str]:
+        """The start/duration/repeat/until/count/timezone/skip keys of a session or supervision."""
+        before = len(self.problems.items)
+        start = t.get("start", v.local_datetime, required=True)
+        duration = t.get("duration", v.duration_value, required=True)
+        zone = t.get("timezone", v.zone, zone)
+        repeat = t.get("repeat", v.text, "once")
+        valid = isinstance(t.data.get("repeat"), str)  # checked even when start is wrong
+        rule = t.get("repeat", partial(recurrence.rule_from_repeat, start=start)) if valid else None
+        rule_ok = start and (rule is not None or repeat.strip().lower() == "once")
+        if start and zone and (issue := recurrence.local_time_message(start, zone)):
+            t.add("start", *issue)
+        when = m.Recurrence(start, duration, zone, rule, t.get("until", v.date_or_local_datetime),
+                            t.get("count", v.positive_int), t.get("skip", v.date_list, ()))
+        for problem in recurrence.bound_problems(when) if rule_ok else ():
+            t.add(*problem)
+        if len(self.problems.items) > before or None in (start, duration, zone):
+            return None, repeat
+        for problem in recurrence.skip_problems(when):
+            t.add(*problem)
+        return (when if len(self.problems.items) == before else None), _repeat_name(repeat)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _same_origin(a: str, b: str) -> bool:
+    first, second = urlsplit(a), urlsplit(b)
+    return (first.scheme, first.netloc.lower()) == (second.scheme, second.netloc.lower())
+
+
+def _repeat_name(repeat: str) -> str:
+    keyword = repeat.strip().lower()
+    return keyword if keyword in recurrence.REPEATS else "rrule"
+
+
+def _check_duplicates(rules: tuple[m.SessionRule, ...], problems: Problems) -> None:
+    seen: dict[tuple[str, datetime, str], int] = {}
+    for rule in rules:
+        key = (pseudonym_key(rule.client), rule.when.start, rule.when.timezone)
+        if key in seen:
+            problems.add(f"sessions[{rule.index}]",
+                         f"same client and start as sessions[{seen[key]}]", "remove one of them")
+        seen.setdefault(key, rule.index)

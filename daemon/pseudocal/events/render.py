@@ -1,0 +1,201 @@
+"""Pure: recurrences -> iCalendar objects that pass the privacy allow-list.
+
+A repeating session is rendered as ONE recurring VEVENT (RRULE + EXDATE), the
+way a calendar app stores it. Times carry the rule's TZID and a matching
+VTIMEZONE (vtimezone.py: one observance per clock change, from zoneinfo).
+Nothing here knows who a client is: it sees a pseudonym and a random client id only.
+
+Clock changes. Parsers agree on an occurrence whose start and end exist once and
+contain no change (`recurrence.plain`), and disagree on the others: a start in a
+spring-forward gap or an autumn fold, an end in one, an occurrence spanning a change
+(wall-clock vs elapsed arithmetic). So:
+
+* each such occurrence of a series is also published as an override in the same
+  object: RECURRENCE-ID is the rule's own wall-clock time (what every parser
+  generates from the RRULE and matches), DTSTART/DTEND the instants
+  `recurrence.localize` gives, written in the zone when both exist once there, else
+  in UTC;
+* the series' DTSTART (the instance every parser takes the duration from, and
+  anchors the rule on) is always plain: when the first occurrence is not, the
+  rule is anchored on its nearest earlier plain instance, which an EXDATE removes
+  (COUNT counts it);
+* a single event that is not plain has its times in UTC;
+* EXDATE and RECURRENCE-ID carry the rule's wall-clock time, not a shifted one, so
+  they match the instance the RRULE produces in every parser.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from icalendar import Alarm, Calendar, Event, vRecur
+
+from ..models import Recurrence
+from ..schedule import recurrence
+from . import vtimezone
+
+PRODID = "-//Calendar//EN"  # neutral: names no product that would hint at therapy
+VTIMEZONE_YEARS_AHEAD = 4  # VTIMEZONE covers from DTSTART to this many years past today
+ANCHOR_SEARCH_DAYS = 400  # how far back to look for a plain instance to anchor a rule on
+ANCHOR_CHECK = 60  # instances compared to prove an earlier anchor keeps the same series
+UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """Everything one calendar object shows, before it becomes bytes."""
+    uid: str
+    summary: str
+    when: Recurrence
+    alarms: tuple[tuple[timedelta, str], ...] = ()  # (before start, neutral text)
+    busy: bool = True  # TRANSP:OPAQUE vs TRANSPARENT
+
+
+def render(spec: EventSpec, *, now: datetime) -> bytes:
+    """The VCALENDAR bytes for one spec; `now` sets DTSTAMP and the VTIMEZONE range."""
+    rec = anchored(spec.when)
+    first = rec.start.date()
+    covered = _covered_until(rec, first, now.date())
+    overrides = _overrides(rec, covered)
+    master = _vevent(spec, rec, now)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if _uses_tzid(master, overrides):
+        since = recurrence.localize(datetime.combine(first - timedelta(days=1), time.min),
+                                  rec.timezone)
+        cal.add_component(vtimezone.vtimezone(rec.timezone, since, covered))
+    cal.add_component(master)
+    for naive in overrides:
+        cal.add_component(_override(spec, rec, naive, now))
+    return cal.to_ical()
+
+
+def content_hash(ical: bytes) -> str:
+    """A hash of what matters: everything except DTSTAMP (which changes every render)."""
+    lines = [ln for ln in ical.splitlines() if not ln.startswith(b"DTSTAMP")]
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def anchored(rec: Recurrence) -> Recurrence:
+    """`rec` itself, or when its first start is not plain, the same series anchored on the
+    nearest earlier plain instance of its rule, which a skip removes (COUNT counts it)."""
+    if rec.rrule is None or recurrence.plain(rec.start, rec.duration, rec.timezone):
+        return rec
+    wanted = list(islice(rrulestr(rec.rrule, dtstart=rec.start), ANCHOR_CHECK))
+    for days in range(1, ANCHOR_SEARCH_DAYS + 1):
+        candidate = rec.start - timedelta(days=days)
+        if not recurrence.plain(candidate, rec.duration, rec.timezone):
+            continue
+        head = list(islice(rrulestr(rec.rrule, dtstart=candidate), ANCHOR_CHECK + 1))
+        if head[:1] == [candidate] and head[1:] == wanted:
+            count = None if rec.count is None else rec.count + 1
+            skip = tuple(sorted({*rec.skip, candidate.date()}))
+            return replace(rec, start=candidate, count=count, skip=skip)
+    return rec  # no plain instance a rule period back: its first instance is an override
+
+
+def _vevent(spec: EventSpec, rec: Recurrence, now: datetime) -> Event:
+    tz = ZoneInfo(rec.timezone)
+    ev = Event()
+    ev.add("uid", spec.uid)
+    ev.add("dtstamp", now.astimezone(UTC).replace(microsecond=0))
+    start = recurrence.localize(rec.start, tz)
+    rule = recurrence.rrule_value(rec)
+    if rule:  # DTSTART is the rule's wall-clock anchor (see anchored)
+        ev.add("dtstart", rec.start.replace(tzinfo=tz))
+        ev.add("dtend", _after(start, rec.duration).astimezone(tz))
+    else:
+        _add_times(ev, start, _after(start, rec.duration), tz)
+    ev.add("summary", spec.summary)
+    ev.add("class", "PRIVATE")
+    ev.add("transp", "OPAQUE" if spec.busy else "TRANSPARENT")
+    if rule:
+        ev.add("rrule", vRecur.from_ical(rule))
+        skipped = [d.replace(tzinfo=tz) for d in recurrence.exdates(rec)]
+        if skipped:
+            ev.add("exdate", skipped)
+    for before, text in spec.alarms:
+        ev.add_component(_alarm(before, text))
+    return ev
+
+
+def _override(spec: EventSpec, rec: Recurrence, naive: datetime, now: datetime) -> Event:
+    """The instance of the rule at wall-clock `naive`, with explicit unambiguous times."""
+    tz = ZoneInfo(rec.timezone)
+    start = recurrence.localize(naive, tz)
+    ev = Event()
+    ev.add("uid", spec.uid)
+    ev.add("dtstamp", now.astimezone(UTC).replace(microsecond=0))
+    ev.add("recurrence-id", naive.replace(tzinfo=tz))
+    _add_times(ev, start, _after(start, rec.duration), tz)
+    ev.add("summary", spec.summary)
+    ev.add("class", "PRIVATE")
+    ev.add("transp", "OPAQUE" if spec.busy else "TRANSPARENT")
+    for before, text in spec.alarms:
+        ev.add_component(_alarm(before, text))
+    return ev
+
+
+def _add_times(ev: Event, start: datetime, end: datetime, tz: ZoneInfo) -> None:
+    """DTSTART/DTEND in the zone when both wall-clock times exist once there, else in UTC."""
+    unique = all(recurrence.local_time_problem(_wall(t, tz), tz.key) is None for t in (start, end))
+    zone = tz if unique else UTC
+    ev.add("dtstart", start.astimezone(zone))
+    ev.add("dtend", end.astimezone(zone))
+
+
+def _overrides(rec: Recurrence, covered: date) -> list[datetime]:
+    """The wall-clock starts, up to `covered`, of the occurrences that are not plain."""
+    if rec.rrule is None or vtimezone.is_utc(rec.timezone):
+        return []
+    tz = ZoneInfo(rec.timezone)
+    since = recurrence.localize(rec.start, tz)
+    stop = recurrence.localize(datetime.combine(covered, time.min), tz)
+    near: set[datetime] = set()
+    for change in vtimezone.transitions(rec.timezone, since - rec.duration, stop):
+        low = _wall(change.at, tz) - rec.duration - timedelta(days=1)
+        high = _wall(change.at, tz) + timedelta(days=1)
+        near.update(recurrence.wall_starts(rec, low, high))
+    return sorted(n for n in near if not recurrence.plain(n, rec.duration, tz))
+
+
+def _uses_tzid(master: Event, overrides: list[datetime]) -> bool:
+    return bool(overrides) or "TZID" in master["DTSTART"].params
+
+
+def _alarm(before: timedelta, text: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", -before)
+    return alarm
+
+
+def _covered_until(rec: Recurrence, first: date, today: date) -> date:
+    """The VTIMEZONE (and the overrides) cover up to local midnight of this date: to the
+    end of the last occurrence, or VTIMEZONE_YEARS_AHEAD years past today, the sooner."""
+    last = date(max(today.year, first.year) + VTIMEZONE_YEARS_AHEAD, 1, 1)
+    end = _last_local_date(rec)
+    if end is not None:
+        last = max(min(last, end + timedelta(days=1)), first + timedelta(days=1))
+    return last
+
+
+def _last_local_date(rec: Recurrence) -> date | None:
+    last = recurrence.first_and_last(rec)[1]
+    return None if last is None else last.date()
+
+
+def _after(start: datetime, duration: timedelta) -> datetime:
+    """Elapsed time, not wall-clock arithmetic (which zoneinfo datetimes do)."""
+    return start.astimezone(UTC) + duration
+
+
+def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)

@@ -1,0 +1,437 @@
+"""Every text that can leave the machine, checked against every identity, normalised.
+
+Two checks share one idea of "names a client" (`Identities.find`):
+
+* **Config texts** (titles, alarm texts, the checklist, the reminder word: every key read
+  with `durations.online_text`) are checked when a sync, `check` or the daemon builds
+  the objects, against the clients in the store at that moment (`config_text_problems`):
+  a hit is a config error that names the key and what kind of identity it holds, never
+  the word.
+* **Each rendered object** is checked again just before it is sent (`check`): the
+  allow-list of components, properties and parameters, UIDs, time zones, and every text
+  property (SUMMARY, alarm DESCRIPTION) against every client.
+
+"Names a client" means, on the comparison form of `textforms.canon` (case, accents,
+compatibility forms, format characters and TR39 confusables folded away):
+
+    name      any token of two letters or more of any client's name, alone or spelled
+              across separators ("J.a.n.e", "Ja-ne"); joined forms too ("Rose-May" ->
+              "rosemay", "O'Neill" -> "oneill")
+    email     the address, or its local part, also spelled with "at"/"dot"
+              ("rose.may at example dot org")
+    phone     the number in any national or international form, compared as digits
+              (`phones.national_digits`: "+44 7700 900123" is in "07700-900 123")
+    identity  a whole note or contact route, and the numbers and addresses inside it
+
+pseudocal's own words. Its fixed phrases (the default title, alarm, checklist and
+reminder texts: `OWN_PHRASES`) and what it generates (month names, hours, numbers in a
+"Book supervision" alarm) are not data: an object lists the exact spans it generated
+(`DesiredObject.own`), and these, with `OWN_PHRASES`, are cut out of a text before its
+data parts are checked. A text the practitioner wrote is always checked whole, so a client
+called May blocks `title = "Screen break in May"` but never pseudocal's own reminder for
+May 2027. Full identities (a whole name, an address, a number) are looked for in the raw
+object too, own words included.
+
+A failure raises PrivacyViolation naming the object and the property, never the match.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from icalendar import Calendar
+
+from ..crypto import is_own_uid
+from ..errors import PrivacyViolation, Problem
+from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
+from . import phones
+from .textforms import canon, invisible, look_tokens, tokens
+
+ALLOWED = {
+    "VCALENDAR": {"VERSION", "PRODID", "CALSCALE"},
+    "VEVENT": {"UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE", "RRULE", "EXDATE",
+               "RECURRENCE-ID", "TRANSP", "CLASS"},
+    "VALARM": {"ACTION", "TRIGGER", "DESCRIPTION"},
+    "VTIMEZONE": {"TZID"},
+    "STANDARD": {"DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "RRULE", "RDATE"},
+    "DAYLIGHT": {"DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "RRULE", "RDATE"},
+}
+ALLOWED_PARAMS = {"TZID", "VALUE", "RELATED"}
+TEXT_PROPS = {"SUMMARY", "DESCRIPTION"}
+TIME_PROPS = {"DTSTART", "DTEND", "EXDATE", "RECURRENCE-ID"}
+SAFE_UID = re.compile(r"^[A-Za-z0-9._-]{8,255}$")
+REVEALING = re.compile(r"therap|counsel|psych|patient|client")  # on canonical text
+MIN_TOKEN = 2  # name parts shorter than this are not matched
+MAX_RUN = 40  # at most this many separated pieces are joined back into one word
+SPELLED = frozenset({"at", "dot"})  # "rose dot may at example dot org"
+_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"']+")
+_SEP = r"[\W_]*"  # between the pieces of a name in a log line: any punctuation or space
+
+_BREAKS, _SUPERVISION = BreakSettings(), SupervisionSettings()
+OWN_PHRASES = (DEFAULT_CHECKLIST, _BREAKS.title, _BREAKS.alarm, _SUPERVISION.title,
+               _SUPERVISION.reminder)
+
+# kinds of identity, as messages say them
+NAME, EMAIL, PHONE, IDENTITY = ("a client's name (or part of it)", "a client's email address",
+                                "a client's phone number", "a client's notes or contact route")
+
+
+def fold(text: str) -> str:
+    """The comparison form (`textforms.canon`); kept for callers that fold before matching."""
+    return canon(text)
+
+
+# ---------------------------------------------------------------- what must never leave
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Every client's identity in comparison form, prepared once per sync."""
+    names: frozenset[str] = frozenset()  # name tokens and joined forms (canon and look)
+    fragments: frozenset[str] = frozenset()  # pieces of names in scripts written unspaced
+    locals: frozenset[str] = frozenset()  # email local parts, letters and digits joined
+    handles: frozenset[str] = frozenset()  # one-word notes, contact handles ("bluebird77")
+    numbers: frozenset[str] = frozenset()  # national digits of phones (and of contact routes)
+    phrases: tuple[str, ...] = ()  # canonical whole names (2+ tokens), emails, notes, contacts
+    phrase_pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, identities: Mapping[str, ClientIdentity] | Iterable[ClientIdentity]
+           ) -> "Identities":
+        items = identities.values() if isinstance(identities, Mapping) else identities
+        names: set[str] = set()
+        fragments: set[str] = set()
+        locals_: set[str] = set()
+        handles: set[str] = set()
+        numbers: set[str] = set()
+        phrases: set[str] = set()
+        for ident in items:
+            names |= name_tokens(ident.name) | name_tokens(ident.name, look_tokens)
+            fragments |= _unspaced_fragments(ident.name)
+            if len(tokens(ident.name)) > 1:
+                phrases.add(canon(ident.name).strip())
+            for address in _addresses(ident):
+                locals_.add("".join(tokens(address.split("@", 1)[0])))
+                phrases.add(canon(address))
+            numbers |= _numbers(ident)
+            handles |= _handles(ident)
+            phrases |= {canon(t).strip() for t in (ident.notes, ident.contact, ident.phone)
+                        if t and len(tokens(t)) > 1}
+        phrases.discard("")
+        ordered = tuple(sorted(phrases, key=len, reverse=True))
+        pattern = (re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(p) for p in ordered)})(?!\w)")
+                   if ordered else None)
+        return cls(frozenset(names), frozenset(fragments), frozenset(x for x in locals_ if x),
+                   frozenset(handles), frozenset(numbers), ordered, pattern)
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.locals or self.numbers or self.phrases or self.handles)
+
+    def find(self, text: str, own: Iterable[str] = ()) -> str | None:
+        """What kind of identity `text` holds (NAME, EMAIL, PHONE, IDENTITY), or None.
+
+        The spans in `own` (and OWN_PHRASES) are pseudocal's own words: cut out first."""
+        for part in _without(text, (*own, *OWN_PHRASES)):
+            kind = self._find_in(part)
+            if kind:
+                return kind
+        return None
+
+    def _find_in(self, text: str) -> str | None:
+        folded, pieces, looks = canon(text), tokens(text), look_tokens(text)
+        if any(_joined_run(p, self.names) or any(_composed(t, self.names) for t in p)
+               for p in (pieces, looks)):
+            return NAME
+        if self.fragments and any(f in t for t in pieces for f in self.fragments):
+            return NAME
+        if _joined_run([p for p in pieces if p not in SPELLED], self.locals):
+            return EMAIL
+        if phones.contains_number(folded, self.numbers):
+            return PHONE
+        if _joined_run(pieces, self.handles) or (
+                self.phrase_pattern is not None and self.phrase_pattern.search(folded)):
+            return IDENTITY
+        return None
+
+    # ------------------------------------------------------------ for the log redactor
+
+    def strict_pattern(self) -> re.Pattern[str] | None:
+        """Whole identities only: full names (pieces in order, any separators), addresses,
+        phone numbers in any form, notes and contact routes. For pseudocal's own messages,
+        whose words must survive ("the next sync will try again" for a client called Will)."""
+        parts = [_phrase(p) for p in self.phrases] + [_number(n) for n in self.numbers]
+        return _compile(parts)
+
+    def loose_pattern(self) -> re.Pattern[str] | None:
+        """Also every name part and email local part as a word: for data (log arguments,
+        library and server texts), where losing a common word is the right way round."""
+        parts = [_phrase(p) for p in self.phrases]
+        words = self.names | self.locals | self.handles | self.fragments
+        parts += [re.escape(w) for w in sorted(words, key=len, reverse=True)]
+        parts += [_number(n) for n in self.numbers]
+        return _compile(parts)
+
+
+def name_tokens(name: str, split=tokens) -> set[str]:
+    """A name's comparison tokens of MIN_TOKEN letters or more, and the joined forms of
+    the pieces of each word: "Rose-May O'Neill" -> rose, may, rosemay, neill, oneill."""
+    found = {t for t in split(name) if len(t) >= MIN_TOKEN}
+    for word in name.split():
+        pieces = split(word)
+        found |= {"".join(pieces[i:j]) for i in range(len(pieces))
+                  for j in range(i + 2, len(pieces) + 1)}
+    return found
+
+
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir"})
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
+                       "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _composed(token: str, names: frozenset[str]) -> bool:
+    """A name written as one word: name parts run together ("janesmith", "mayrose"),
+    perhaps with one initial or title ("rmay", "mrsmith") or a plural or possessive s
+    ("janes"). An initial or an s goes only with a name part of 3 letters or more, so
+    "all" is not "Al" + l and "als" not "Al" + s."""
+    if not names or not 3 <= len(token) <= 4 * MAX_RUN:
+        return False
+    return any(_cut(token[:len(token) - len(end)], names, bool(end))
+               for end in ("", "s", "es") if len(token) > len(end))
+
+
+def _cut(body: str, names: frozenset[str], suffixed: bool) -> bool:
+    """Can `body` be cut into name parts and at most one initial or title, so that the
+    whole is more than one name part (or one with the suffix)?"""
+    # a state after a cut: (position, initial used, parts >= 2, a part of 3+ letters)
+    states = {(0, False, False, False)}
+    seen = set(states)
+    while states:
+        pos, used, several, long_ = states.pop()
+        if pos == len(body):
+            if (used or suffixed) and not long_:
+                continue
+            if several or (suffixed and not used):
+                return True
+            continue
+        for end in range(pos + 1, len(body) + 1):
+            piece, first = body[pos:end], pos == 0 and not used
+            if piece in names:
+                nxt = (end, used, several or not first, long_ or len(piece) >= 3)
+            elif not used and (len(piece) == 1 or piece in HONORIFICS):
+                nxt = (end, True, several or not first, long_)
+            else:
+                continue
+            if nxt not in seen:
+                seen.add(nxt)
+                states.add(nxt)
+    return False
+
+
+def _unspaced_fragments(name: str) -> set[str]:
+    """For a name in a script written without spaces (Chinese, Japanese, Korean, Thai...),
+    every piece of two characters or more: 小明 in 王小明."""
+    found = set()
+    for token in tokens(name):
+        if len(token) >= 3 and all(_UNSPACED.match(c) for c in token):
+            found |= {token[i:j] for i in range(len(token))
+                      for j in range(i + MIN_TOKEN, len(token) + 1) if j - i < len(token)}
+    return found
+
+
+_SERVICES = frozenset({"skype", "signal", "telegram", "whatsapp", "zoom", "teams", "facetime",
+                       "handle", "username", "user", "id", "discord", "wire", "threema"})
+
+
+def _handles(ident: ClientIdentity) -> set[str]:
+    """Words of the notes and contact route that point at one person: a one-word note or
+    route, a handle with letters and digits ("bluebird77"), the word after a service
+    ("skype rosie_m" -> "rosiem")."""
+    found = set()
+    for text in (ident.notes, ident.contact):
+        words = tokens(text or "")
+        if len(words) == 1 and len(words[0]) >= 3:
+            found.add(words[0])
+        for i, word in enumerate(words):
+            if len(word) >= 4 and any(c.isdigit() for c in word) and \
+                    any(c.isalpha() for c in word):
+                found.add(word)
+            if word in _SERVICES and i + 1 < len(words):
+                handle = "".join(tokens(_after(text or "", word)))
+                found |= {w for w in (words[i + 1], handle) if len(w) >= 3}
+    return found
+
+
+def _after(text: str, word: str) -> str:
+    """The handle written after a service name: up to the next space after its first."""
+    folded = canon(text)
+    at = folded.find(word)
+    rest = folded[at + len(word):].lstrip(" :=-").split()
+    return rest[0] if rest else ""
+
+
+def _addresses(ident: ClientIdentity) -> list[str]:
+    found = [ident.email] if ident.email and "@" in ident.email else []
+    found += _EMAIL.findall(ident.contact or "") + _EMAIL.findall(ident.notes or "")
+    return [a.strip().strip(".") for a in found]
+
+
+def _numbers(ident: ClientIdentity) -> set[str]:
+    found = {phones.national_digits(ident.phone, ident.phone_e164, ident.country)}
+    for text in (ident.contact, ident.notes):
+        found |= {phones.national_digits(run, None, ident.country)
+                  for run in phones.digit_runs(text or "") if len(run) >= phones.MIN_DIGITS}
+    found |= {phones.local_tail(n) for n in set(found) if n}
+    return {n for n in found if n}
+
+
+def _joined_run(pieces: list[str], wanted: frozenset[str]) -> bool:
+    """True when a piece, or a run of adjacent pieces joined, is one of `wanted`."""
+    if not wanted:
+        return False
+    longest = max(map(len, wanted))
+    for i in range(len(pieces)):
+        joined = ""
+        for piece in pieces[i:i + MAX_RUN]:
+            joined += piece
+            if joined in wanted:
+                return True
+            if len(joined) >= longest:
+                break
+    return False
+
+
+def _without(text: str, own: Iterable[str]) -> list[str]:
+    """`text` split around every occurrence of the spans in `own`, longest first."""
+    parts = [text]
+    for span in sorted({s for s in own if s}, key=len, reverse=True):
+        parts = [piece for part in parts for piece in part.split(span)]
+    return [p for p in parts if p.strip()]
+
+
+def _phrase(phrase: str) -> str:
+    return _SEP.join(re.escape(piece) for piece in re.findall(r"[^\W_]+|[^\w\s]", phrase))
+
+
+def _number(digits: str) -> str:
+    """A phone number's national digits with any separators, any prefix before them."""
+    body = r"[\s\-./()]*".join(digits)
+    return rf"(?:[+\d][\d\s\-./()]*?)?{body}(?!\d)"
+
+
+def _compile(parts: list[str]) -> re.Pattern[str] | None:
+    parts = [p for p in parts if p]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)") if parts else None
+
+
+# ---------------------------------------------------------------- config texts
+
+
+def config_text_problems(texts: Iterable[tuple[str, str]], ids: Identities) -> list[Problem]:
+    """A problem for each config text (key path, text) that names a client; never the word."""
+    found = []
+    for key, text in texts:
+        kind = ids.find(text) if ids else None
+        if kind:
+            found.append(Problem(key, f"this text contains {kind}",
+                                 "reword it: texts in the config go to the calendar server "
+                                 "and must not identify anybody"))
+    return found
+
+
+# ---------------------------------------------------------------- objects
+
+
+def check(ical: bytes, ids: Identities, tag_key: bytes, label: str = "object",
+          own: Iterable[str] = ()) -> None:
+    """Raise PrivacyViolation unless `ical` is on the allow-list and names nobody.
+
+    `own` lists the spans of its texts pseudocal generated itself (see the module text).
+    """
+    try:
+        cal = Calendar.from_ical(ical)
+    except ValueError as exc:
+        raise PrivacyViolation(f"{label}: not valid iCalendar ({type(exc).__name__})") from None
+    _check_structure(cal, label)
+    _check_uids(cal, tag_key, label)
+    _check_times(cal, label)
+    _check_identities(ical, cal, ids, label, tuple(own))
+
+
+def _check_structure(cal: Calendar, label: str) -> None:
+    if cal.name != "VCALENDAR":
+        raise _violation(label, f"top-level component {cal.name} is not VCALENDAR")
+    for comp in cal.walk():
+        allowed = ALLOWED.get(comp.name)
+        if allowed is None:
+            raise _violation(label, f"component {comp.name} is not allowed")
+        for name, value in comp.property_items(recursive=False):
+            if name == "BEGIN" or name == "END":
+                continue
+            if name not in allowed:
+                raise _violation(label, f"property {name} is not allowed in {comp.name}")
+            extra = set(getattr(value, "params", {}) or {}) - ALLOWED_PARAMS
+            if extra:
+                raise _violation(label, f"parameter {sorted(extra)[0]} on {name} is not allowed")
+        if comp.name == "VALARM" and str(comp.get("ACTION", "")).upper() != "DISPLAY":
+            raise _violation(label, "only DISPLAY alarms are allowed")
+
+
+def _check_uids(cal: Calendar, tag_key: bytes, label: str) -> None:
+    events = list(cal.walk("VEVENT"))
+    if not events:
+        raise _violation(label, "no VEVENT")
+    for ev in events:
+        uid = str(ev.get("UID", ""))
+        if not SAFE_UID.match(uid):
+            raise _violation(label, "UID is missing or has unsafe characters")
+        if not is_own_uid(tag_key, uid):
+            raise _violation(label, "UID does not carry pseudocal's ownership tag")
+
+
+def _check_times(cal: Calendar, label: str) -> None:
+    zones = {str(tz.get("TZID")) for tz in cal.walk("VTIMEZONE")}
+    for ev in cal.walk("VEVENT"):
+        for name in TIME_PROPS & set(ev.keys()):
+            for value in _as_list(ev[name]):
+                _check_time_value(name, value, zones, label)
+
+
+def _check_time_value(name: str, value, zones: set[str], label: str) -> None:
+    tzid = value.params.get("TZID")
+    if tzid is not None:
+        if tzid not in zones:
+            raise _violation(label, f"{name} uses TZID {tzid} without a matching VTIMEZONE")
+        return
+    text = value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
+    if "T" in text and not text.endswith("Z"):
+        raise _violation(label, f"{name} is a floating time (no TZID, not UTC)")
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_identities(ical: bytes, cal: Calendar, ids: Identities, label: str,
+                      own: tuple[str, ...]) -> None:
+    # whole identities of two words or more anywhere in the object (a one-word note such
+    # as "London" would otherwise match the TZID); texts are checked in full below
+    raw = ical.decode("utf-8", errors="replace").replace("\r\n ", "").replace("\n ", "")
+    if ids.phrase_pattern is not None and ids.phrase_pattern.search(canon(raw)):
+        raise _violation(label, "the object holds a client's identity")
+    for comp in cal.walk():
+        for name in sorted(TEXT_PROPS & set(comp.keys())):
+            text = str(comp[name])
+            if any(unicodedata.category(c)[0] == "C" or invisible(c) for c in text):
+                raise _violation(label, f"{name} holds a control or invisible character")
+            if ids and ids.find(text, own):
+                raise _violation(label, f"{name} holds a client's identity")
+            if REVEALING.search(canon(text)):
+                raise _violation(label, f"{name} says what the events are about")
+
+
+def _violation(label: str, what: str) -> PrivacyViolation:
+    return PrivacyViolation(f"{label}: {what}; nothing was sent",
+                            next_step="change the title or text templates in the config, "
+                                      "or rename the pseudonym (pseudocal client rename)")

@@ -1,0 +1,418 @@
+"""One sync cycle: survey, plan, check, execute — wiring the pure pieces to I/O.
+
+The survey (`ownership`) lists each calendar and reads, with one calendar-multiget,
+only the objects no record or remembered foreign digest explains: ownership is the UID
+inside the object. Several copies of one of ours are resolved to one (plan.keep_one_copy).
+
+The executor is the only code that writes to the calendar. Each action is
+recorded in its own short transaction right after the server confirmed it,
+so a crash at any point leaves records that the next plan can reconcile
+(UIDs are derived from the key, so an unrecorded create is found again).
+One object's trouble (a 409/412 conflict, Cyrus's 403 UID conflict, a 400/403/415
+refusal) is read, recorded as a Failure with its reason (`failures`) and never retried
+blindly: the other actions go ahead and the next sync plans afresh. The store counts
+the syncs in a row each event failed (`status` and `check` show them). Whole-server
+trouble (unreachable, 401, 429, 5xx) stops the sync.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Protocol
+
+from ..config.loader import check_pseudonyms, default_texts, online_texts
+from ..errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyRefusal
+from ..identity import privacy
+from ..identity.naming import replaced_in_config, replaced_warnings
+from ..identity.pseudonyms import normalise
+from ..models import Action, Failure, Record, Settings
+from ..service import logs
+from ..store.records import GOOD_RESULT, PARTIAL_RESULT
+from . import desired as desired_mod
+from . import failures, ownership
+from . import plan as plan_mod
+
+log = logging.getLogger("pseudocal.sync")
+
+
+class RemoteLike(Protocol):
+    def list(self) -> dict[str, str]: ...
+    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]: ...
+    def create(self, name: str, data: bytes) -> tuple[str, str]: ...
+    def update(self, href: str, data: bytes, etag: str) -> str: ...
+    def delete(self, href: str, etag: str) -> None: ...
+
+
+Progress = Callable[[int, int, "Action | None"], None]  # (0, total, None) first
+
+
+@dataclass
+class SyncResult:
+    actions: list[Action] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    dropped: int = 0
+    failed: list[Failure] = field(default_factory=list)  # refused actions, the rest went on
+    read: int = 0  # objects read (calendar-multiget) to tell ours from foreign
+    managed: int = 0
+    desired: int = 0
+    dry_run: bool = False
+    refusal: SafetyRefusal | None = None  # a dry run's plan that a real sync would refuse
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    @property
+    def conflicts(self) -> int:
+        return len(self.failed)
+
+    def summary(self) -> str:
+        if self.dry_run:
+            ops = [a.op for a in self.actions]
+            return (f"plan: {ops.count('create')} to create, {ops.count('update')} to update, "
+                    f"{ops.count('delete')} to delete; nothing changed (dry run)")
+        text = f"{self.created} created, {self.updated} updated, {self.deleted} deleted"
+        if not self.failed:
+            return text
+        events = "1 event" if len(self.failed) == 1 else f"{len(self.failed)} events"
+        return f"{text}; {events} could not be written (see `pseudocal check`)"
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "deleted": self.deleted,
+                "dropped_records": self.dropped, "conflicts": self.conflicts,
+                "failed": [{"op": f.op, "event": f.label, "calendar": f.calendar,
+                            "kind": f.kind, "why": f.reason, "next_step": f.next_step}
+                           for f in self.failed],
+                "objects_read": self.read,
+                "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
+                "refused": self.refusal.message if self.refusal else None,
+                "refused_because": self.refusal.situation if self.refusal else None,
+                "plan": [{"op": a.op, "event": a.label, "calendar": a.calendar, "why": a.reason}
+                         for a in self.ordered_actions()]}
+
+    def ordered_actions(self) -> list[Action]:
+        """The plan as people read it: by operation, calendar and event."""
+        return sorted(self.actions, key=lambda a: (a.op, a.calendar, a.label))
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    dry_run: bool = False
+    allow_deletes: bool = False
+    accept_calendar_change: bool = False
+
+
+def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
+         now: datetime | None = None, options: SyncOptions = SyncOptions(),
+         progress: Progress | None = None, clients: list | None = None,
+         want: desired_mod.Desired | None = None) -> SyncResult:
+    """Reconcile the calendar(s) with the config once. Raises on refusal or outage.
+
+    A dry run never raises SafetyRefusal: it returns the plan with `refusal` set.
+    `clients` (decrypted already) and `want` (built already) save doing it again.
+    """
+    want = want or wanted_objects(settings, store, now or datetime.now(timezone.utc), clients,
+                                  replace_named_texts=True)
+    records, known = store.records(), store.foreign_objects()
+    found = ownership.survey(remotes, records, known, store.tag_key)
+    records, refusal = _check_calendar_moves(settings, store, records, options)
+    remote, extra = plan_mod.keep_one_copy(want.objects, records, found.copies)
+    actions = plan_mod.plan(want.objects, records, remote, want.retired, extra)
+    result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
+                        dry_run=options.dry_run, refusal=refusal, read=found.read)
+    try:
+        plan_mod.check_safety(actions, plan_mod.Guarded.of(want.objects, records, remote),
+                              settings.sync.max_delete_share, options.allow_deletes)
+    except SafetyRefusal as too_many:
+        if not options.dry_run:
+            raise
+        result.refusal = result.refusal or too_many
+    if not options.dry_run:
+        _remember_foreign(store, found, known)
+        try:
+            execute(actions, store, remotes, result, progress, listed=found.listed,
+                    collections=[_collection(settings.calendar_for(n).url) for n in remotes])
+        except Exception as exc:
+            exc.partial = result  # what was done (and recorded) before it stopped
+            raise
+    if want.named_texts:  # the sync went ahead with pseudocal's own texts in their place
+        raise _named_texts_error(settings, want.named_texts, result)
+    return result
+
+
+def _named_texts_error(settings: Settings, problems: list[Problem],
+                       result: SyncResult) -> ConfigError:
+    exc = ConfigError(
+        f"{_count(problems)} in {settings.source}: a text that goes online names a client "
+        "(perhaps one added after the text was written); online it was replaced by "
+        "pseudocal's own text for that key", problems=problems, where=str(settings.source),
+        next_step="reword the text at the keys listed; the next sync publishes it")
+    exc.partial = result  # type: ignore[attr-defined]
+    return exc
+
+
+def wanted_objects(settings: Settings, store, now: datetime, clients: list | None = None,
+                   replace_named_texts: bool = False, terminal: bool = False
+                   ) -> desired_mod.Desired:
+    """The objects the config wants online now, each through the privacy allow-list.
+
+    A config text that names a client is a ConfigError; with `replace_named_texts` (a
+    sync) it is built with pseudocal's own text for that key instead and listed in
+    `named_texts`: a text published before its client was added then leaves the calendar
+    at once rather than staying there while every sync fails.
+
+    A session naming a pseudonym its client had before a rename or rotation (a config
+    that could not be rewritten, e.g. /etc/pseudocal/config.toml under the system
+    service) is built with the client's current pseudonym, so the next sync re-titles its
+    event, and a warning says so (logged once, never naming the old pseudonym). With
+    `terminal` (`check`) a real name in `client =` is called out and the warning is left
+    to the caller (clients.replaced_warnings)."""
+    clients = store.list_clients() if clients is None else clients
+    ids = privacy.Identities.of({c.id: c.identity for c in clients})
+    named = privacy.config_text_problems(online_texts(settings), ids)
+    if named and replace_named_texts:
+        settings = default_texts(settings, [p.path for p in named])
+    check_config_clients(settings, clients, ids, terminal=terminal)
+    by_name = {normalise(c.pseudonym): (c.id, c.pseudonym) for c in clients}
+    for index, client in replaced_in_config(settings, clients).items():
+        rule = next(r for r in settings.sessions if r.index == index)
+        by_name[normalise(rule.client)] = (client.id, client.pseudonym)  # re-titled online
+    if not terminal:  # `check` lists them itself
+        _say_replaced(replaced_warnings(settings, clients))
+    want = desired_mod.build(settings, by_name, store.tag_key, now)
+    for obj in want.objects.values():
+        # named by kind and UID only: the label holds a pseudonym, and a message tying a
+        # visible title to "a client's identity" would tell a log reader too much
+        privacy.check(obj.ical, ids, store.tag_key, f"{obj.kind} {obj.uid[:8]}", obj.own)
+    want.named_texts = named if replace_named_texts else []
+    return want
+
+
+def check_config_clients(settings: Settings, clients, ids: privacy.Identities | None = None,
+                         *, terminal: bool = False) -> None:
+    """The config against the clients in the store now: every session names a known
+    pseudonym (or one the client had before: `clients` from Store.list_clients() knows
+    them), and no text that goes online names a client. ConfigError otherwise."""
+    ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
+    problems = config_client_problems(settings, clients, ids, terminal=terminal)
+    problems += privacy.config_text_problems(online_texts(settings), ids)
+    if problems:
+        raise ConfigError(f"{_count(problems)} in {settings.source}", problems=problems,
+                          where=str(settings.source),
+                          next_step="add the client (pseudocal client add), fix the pseudonym "
+                                    "or reword the text at the keys listed")
+
+
+def config_client_problems(settings: Settings, clients,
+                           ids: privacy.Identities | None = None, *,
+                           terminal: bool = False) -> list[Problem]:
+    """Sessions naming no known pseudonym, never echoing the value. The problem reads the
+    same for a typo and for a real name typed by mistake (it may go to a log, where
+    "this names a client" beside sessions[N] would tie that session to a name); only
+    with `terminal` (`check`, on the practitioner's screen) is a real name (or part of
+    one) called out. A pseudonym the client had before is not a problem (see
+    `wanted_objects`)."""
+    found = check_pseudonyms(settings, {c.pseudonym for c in clients})
+    replaced = replaced_in_config(settings, clients) if found else {}
+    found = [p for p in found if _session_index(p) not in replaced]
+    if not found or not terminal:
+        return found
+    ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
+    problems = []
+    for problem in found:
+        index = _session_index(problem)
+        rule = next(r for r in settings.sessions if r.index == index)
+        if ids.find(rule.client) is not None:
+            problem = Problem(problem.path, "this names a client (a real name or part of "
+                              "one), not a pseudonym",
+                              "the config must name clients by pseudonym only; see "
+                              "`pseudocal client list` and remove the name from the file")
+        problems.append(problem)
+    return problems
+
+
+def _session_index(problem: Problem) -> int:
+    """N of a problem at sessions[N].client."""
+    return int(problem.path.split("[", 1)[1].split("]", 1)[0])
+
+
+_said_replaced: set[str] = set()  # the warnings logged already (each once, while it lasts)
+
+
+def _say_replaced(warnings: list[str]) -> None:
+    """Log each replaced-pseudonym warning when it is new (the daemon builds the objects
+    every sync); the old pseudonym is never in it."""
+    for warning in warnings:
+        if warning not in _said_replaced:
+            log.warning("config: %s", logs.Own(warning))
+    _said_replaced.clear()
+    _said_replaced.update(warnings)
+
+
+def _count(problems: list) -> str:
+    return "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+
+
+def _remember_foreign(store, found: ownership.Survey, known: dict[str, frozenset[str]]
+                      ) -> None:
+    """Keep the digests of the foreign objects now listed, where they changed."""
+    for name, digests in found.foreign.items():
+        if digests != known.get(name, frozenset()):
+            store.remember_foreign(name, digests)
+
+
+_path = ownership.path_of
+
+
+def _collection(url: str) -> str:
+    """A calendar URL's path, ending in "/": /cal/work is not a prefix of /cal/work-old/."""
+    path = _path(url)
+    return path if path.endswith("/") else path + "/"
+
+
+def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
+                          options: SyncOptions
+                          ) -> tuple[dict[str, Record], SafetyRefusal | None]:
+    """Records that point at a calendar URL no longer configured: refuse unless accepted.
+
+    With --accept-calendar-change those records are forgotten (the old events are left
+    alone); a dry run plans as if accepted and changes nothing.
+    """
+    moved = [r for r in records.values()
+             if not _path(r.href).startswith(_collection(settings.calendar_for(r.calendar).url))]
+    if not moved:
+        return records, None
+    refusal = None
+    if not options.accept_calendar_change:
+        refusal = SafetyRefusal(
+            f"{len(moved)} events pseudocal made are recorded at a calendar URL that is no "
+            "longer in the config; they stay where they are",
+            deletes=0, managed=len(records), situation="calendar-moved",
+            next_step="if the calendar really moved, run `pseudocal sync "
+                      "--accept-calendar-change` (the old events are left untouched)")
+        if not options.dry_run:
+            raise refusal
+    if not options.dry_run:
+        for rec in moved:
+            store.drop_record(rec.uid)
+    return {uid: r for uid, r in records.items() if r not in moved}, refusal
+
+
+def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result: SyncResult,
+            progress: Progress | None = None, *, listed: dict[str, set[str]] | None = None,
+            collections: list[str] = ()) -> None:
+    """Carry out the plan, recording each confirmed action in its own transaction; one
+    object's refusal is recorded as a Failure and the rest go ahead. `listed`: the hrefs
+    each calendar listed (a create never takes a name in use); `collections`: the paths
+    of the calendars synced (a UID held outside them is said so)."""
+    names = {cal: {href.rsplit("/", 1)[-1] for href in hrefs}
+             for cal, hrefs in (listed or {}).items()}
+    done: set[str] = set()
+    if progress:
+        progress(0, len(actions), None)
+    try:
+        for count, action in enumerate(actions, 1):
+            try:
+                _apply(action, store, remotes[action.calendar], result,
+                       names.setdefault(action.calendar, set()))
+                done.add(action.uid)
+            except (ConflictError, ObjectRefused) as exc:
+                _refused(action, exc, store, result, list(collections), done)
+            if progress:
+                progress(count, len(actions), action)
+    except BaseException:
+        _note_failures(store, result, done, complete=False)
+        raise
+    _note_failures(store, result, done, complete=True)
+
+
+def _apply(action: Action, store, remote: RemoteLike, result: SyncResult,
+           names: set[str]) -> None:
+    if action.op == "create":
+        name = _free_name(action.uid, names)
+        href, etag = remote.create(name, action.desired.ical)
+        names.add(name)
+        store.put_record(_record(action, href, etag))
+        result.created += 1
+    elif action.op == "update":
+        etag = remote.update(action.href, action.desired.ical, action.etag)
+        store.put_record(_record(action, action.href, etag))
+        result.updated += 1
+    elif action.op == "delete":
+        remote.delete(action.href, action.etag)
+        if not action.extra_copy:
+            store.drop_record(action.uid)
+        result.deleted += 1
+    else:
+        store.drop_record(action.uid)
+        result.dropped += 1
+    # a label is pseudocal's own composition (a title, a pseudonym, a time): its words
+    # stay, so "screen break" is not taken for a client called Will Screen
+    log.info("%s %s (%s)", action.op, logs.Own(action.label), action.reason)
+
+
+def _free_name(uid: str, names: set[str]) -> str:
+    """`<uid>.ics`, or `<uid>-N.ics` when something else (a foreign object) has that name."""
+    for n in range(10):
+        name = f"{uid}.ics" if n == 0 else f"{uid}-{n}.ics"
+        if name not in names:
+            return name
+    return f"{uid}-{secrets.token_hex(4)}.ics"
+
+
+def _record(action: Action, href: str, etag: str) -> Record:
+    want = action.desired
+    return Record(uid=want.uid, calendar=want.calendar, href=_path(href), etag=etag,
+                  content_hash=want.content_hash, kind=want.kind, label=want.label,
+                  client_id=want.client_id)
+
+
+def _refused(action: Action, exc: ConflictError | ObjectRefused, store, result: SyncResult,
+             collections: list[str], done: set[str]) -> None:
+    """Read the refusal; record it as a Failure and leave it for the next sync's plan."""
+    if isinstance(exc, ConflictError) and exc.kind == "gone" and action.op == "delete":
+        if not action.extra_copy:
+            store.drop_record(action.uid)
+        result.dropped += 1
+        done.add(action.uid)
+        return
+    failure = failures.classify(action, exc, collections)
+    result.failed.append(failure)
+    log.warning("%s %s failed: %s; %s", action.op, logs.Own(action.label), logs.Own(failure.reason),
+                logs.Own(failure.next_step))
+
+
+def _note_failures(store, result: SyncResult, done: set[str], complete: bool) -> None:
+    """Count the failures in the store; a sync stopped by something else still counts the
+    ones it met (and says so if the store cannot)."""
+    try:
+        store.note_failures(result.failed, done, complete)
+    except Exception:
+        if complete:
+            raise
+        log.warning("cannot record the actions that failed in this sync")
+
+
+def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **kw) -> SyncResult:
+    """`sync`, with its start, result and error written to the store for `status`."""
+    if kw.get("options", SyncOptions()).dry_run:
+        return sync(settings, store, remotes, **kw)
+    run = store.begin_run()
+    try:
+        result = sync(settings, store, remotes, **kw)
+    except Exception as exc:
+        done = getattr(exc, "partial", None) or SyncResult()
+        store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
+                         done.deleted, f"{type(exc).__name__}: {logs.REDACTOR.scrub_error(exc)}")
+        raise
+    outcome, error = GOOD_RESULT, None
+    if result.failed:
+        outcome, error = PARTIAL_RESULT, logs.REDACTOR.scrub(failures.summary(
+            [{"event": f.label, "reason": f.reason, "next_step": f.next_step, "syncs": 1}
+             for f in result.failed]))
+    store.finish_run(run, outcome, result.created, result.updated, result.deleted, error)
+    return result
