@@ -51,7 +51,7 @@ def interop_calendar():
     yield calendars
     for problem in calendars.cleanup():
         import warnings
-        warnings.warn(f"an interop calendar was not deleted: {problem}")
+        warnings.warn(f"an interop calendar was not deleted: {problem}", stacklevel=2)
 
 
 @pytest.fixture(scope="session")

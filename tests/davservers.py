@@ -8,7 +8,8 @@ name)`, `collection_dir(user, name)` (where the server keeps the calendar's .ics
 `reset_counters()`, `stop()`, `restart()`, and `profile` (pseudocal's `server =`).
 
 One Xandikos serves a whole test session (it takes ~0.8 s to start); each test gets
-fresh calendars of its own (`XandikosService.tenant`, named tN-NAME), behind a recording proxy of its own
+fresh calendars of its own (`XandikosService.tenant`, named tN-NAME), behind a recording proxy
+of its own
 (`davproxy.Proxy`) that stops and restarts like a server.
 """
 from __future__ import annotations

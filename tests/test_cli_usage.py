@@ -68,7 +68,8 @@ def test_a_date_that_is_not_one_is_refused_without_repeating_it(tmp_path):
 
 def test_the_message_check_replaces_any_message_that_still_holds_a_typed_value():
     from pseudocal.cli import usage
-    usage.UsageParser._typed, usage.UsageParser._known = ("status", "Jane Roe"), frozenset({"status"})
+    parser = usage.UsageParser
+    parser._typed, parser._known = ("status", "Jane Roe"), frozenset({"status"})
     try:
         assert usage._repeats_typed("something about Jane Roe")
         assert usage._repeats_typed("argument X: invalid 'Jane Roe'")

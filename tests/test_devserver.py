@@ -77,7 +77,8 @@ def test_recorded_requests_include_the_body(tmp_path):
                                 {"If-None-Match": "*", "Content-Type": "text/calendar"})
         assert status == 201
         (put,) = server.requests
-        assert (put.method, put.path, put.query) == ("PUT", "/practitioner/practice/dev-1.ics", "x=1")
+        assert (put.method, put.path, put.query) == (
+            "PUT", "/practitioner/practice/dev-1.ics", "x=1")
         assert put.body == EVENT
         assert put.headers["If-None-Match"] == "*"
         assert put.header("content-type") == "text/calendar"

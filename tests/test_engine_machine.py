@@ -141,7 +141,7 @@ class EngineMachine(RuleBasedStateMachine):
         # pseudonyms, and the tokens in new hrefs, the engine's included.
         self.store = Store.create(self.dir / "store.db", bytes(range(32)))
         self.pseudonyms = [self.store.add_client(c, p).pseudonym
-                           for c, p in zip(CLIENTS, PSEUDONYMS)]
+                           for c, p in zip(CLIENTS, PSEUDONYMS, strict=True)]
         self._tokens = itertools.count(1)
         self._engine_secrets = engine.secrets
         engine.secrets = _Tokens(self._tokens)  # type: ignore[assignment]

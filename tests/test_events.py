@@ -178,7 +178,7 @@ def test_a_surname_that_is_a_word_of_pseudocals_own_checklist_does_not_block_it(
 
 # ---------------------------------------------------------------- VTIMEZONE and clock changes
 
-from pseudocal.events import vtimezone
+from pseudocal.events import vtimezone  # noqa: E402
 from pseudocal.events.render import anchored  # noqa: E402
 from pseudocal.schedule import recurrence  # noqa: E402
 

@@ -18,6 +18,7 @@ import pytest
 
 from daemonproc import DaemonProcess, NotifyListener, Practice, pseudocal
 from pseudocal.errors import ServerError
+from pseudocal.identity import redaction
 from pseudocal.identity.privacy import Identities
 from pseudocal.models import ClientIdentity
 from pseudocal.service import logs
@@ -44,11 +45,11 @@ def captured(monkeypatch):
         logs.setup(stream=stream)
         return stream
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logs.REDACTOR.strict, logs.REDACTOR.loose)
-    logs.REDACTOR.load(Identities.of([JANE]))
+    saved = (root.handlers[:], root.level, redaction.REDACTOR.strict, redaction.REDACTOR.loose)
+    redaction.REDACTOR.load(Identities.of([JANE]))
     yield setup
     root.handlers[:], root.level = saved[0], saved[1]
-    logs.REDACTOR.strict, logs.REDACTOR.loose = saved[2], saved[3]
+    redaction.REDACTOR.strict, redaction.REDACTOR.loose = saved[2], saved[3]
 
 
 # ---------------------------------------------------------------- the redaction filter
@@ -61,7 +62,7 @@ def test_identities_in_arguments_and_messages_are_redacted(captured):
     log.error("mail to JANE@EXAMPLE.ORG failed")
     log.error("fullwidth \uff2a\uff41\uff4e\uff45 Example and non-breaking Jane\u00a0Example")
     text = out.getvalue()
-    assert leaked(text) == [] and text.count(logs.REDACTED) == 4
+    assert leaked(text) == [] and text.count(redaction.REDACTED) == 4
 
 
 def test_identities_in_exception_messages_and_tracebacks_are_redacted(captured):
@@ -75,13 +76,14 @@ def test_identities_in_exception_messages_and_tracebacks_are_redacted(captured):
         logging.getLogger("pseudocal.test").exception("sync failed")
     text = out.getvalue()
     assert "Traceback" in text and "ServerError" in text
-    assert leaked(text) == [] and logs.REDACTED in text
+    assert leaked(text) == [] and redaction.REDACTED in text
 
 
 def test_only_the_identity_is_replaced_the_rest_keeps_its_case():
-    redactor = logs.Redactor()
+    redactor = redaction.Redactor()
     redactor.load(Identities.of([JANE, ClientIdentity("Chloé Démo")]))
-    assert redactor.scrub("Traceback: JANE EXAMPLE in /Home/X") == "Traceback: [redacted] in /Home/X"
+    scrubbed = redactor.scrub("Traceback: JANE EXAMPLE in /Home/X")
+    assert scrubbed == "Traceback: [redacted] in /Home/X"
     assert leaked(redactor.scrub("Chloe\u0301 De\u0301mo and Chloe Demo")) == []
     assert "chlo" not in redactor.scrub("Chloe\u0301 De\u0301mo and Chloe Demo").casefold()
 
@@ -168,7 +170,7 @@ def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, faili
         listener.drain()
         listener.close()
     log = daemon.log()
-    assert logs.REDACTED in log, "the identity never reached the logs: nothing was tested"
+    assert redaction.REDACTED in log, "the identity never reached the logs: nothing was tested"
     assert log.startswith("<6>") and not TIMESTAMP.search(log)
     status = pseudocal("status", "--json", "--config", str(practice.config))
     assert status.returncode == 11 and json.loads(status.stdout)["last_error"]
@@ -181,7 +183,7 @@ def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, faili
 def test_the_redactor_catches_reordered_names_parts_and_reformatted_phones():
     from pseudocal.identity import privacy
     from pseudocal.models import ClientIdentity
-    redactor = logs.Redactor()
+    redactor = redaction.Redactor()
     redactor.load(privacy.Identities.of([ClientIdentity(
         "Zelda Quimby", email="z.quimby@example.org", phone="+44 7700 900123")]))
     body = ("<html>Quimby, Zelda <Z.Quimby@Example.org> tel +447700900123 or 07700 900123; "
@@ -196,7 +198,7 @@ def test_pseudocals_own_words_survive_a_client_whose_name_is_a_common_word():
     """Only data loses name parts; pseudocal's own message keeps "will" for a client
     called Will May, and loses the whole name, the address and the number only."""
     from pseudocal.identity import privacy
-    redactor = logs.Redactor()
+    redactor = redaction.Redactor()
     redactor.load(privacy.Identities.of([ClientIdentity(
         "Will May", email="will.may@example.org", phone="+44 7700 900456")]))
     own = "the next sync will try again in May"

@@ -1,5 +1,5 @@
 """Loopback, however it is spelled: one rule decides "never through a proxy" and "plain
-http:// allowed" (`remote.network.is_loopback`, used by `proxy_for` and the config's URL
+http:// allowed" (`config.loopback.is_loopback`, used by `proxy_for` and the config's URL
 check). The resolver accepts more spellings than 127.0.0.1: each must count."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from pseudocal.config import values
+from pseudocal.config import loopback, values
 from pseudocal.remote import network
 
 PROXY = "http://proxy.example.org:3128"
@@ -26,7 +26,7 @@ ELSEWHERE = ["cal.example.org", "8.8.8.8", "134744072", "0x8080808", "128.0.0.1"
 
 @pytest.mark.parametrize("host", LOOPBACK)
 def test_every_spelling_of_loopback_goes_direct_and_may_be_plain_http(host):
-    assert network.is_loopback(host.strip("[]"))
+    assert loopback.is_loopback(host.strip("[]"))
     assert network.proxy_for(f"https://{host}/dav/", ENV) is None
     assert network.proxy_for(f"https://{host}:8443/dav/", ENV) is None
     assert values.url(f"http://{host}:5232/dav/") == f"http://{host}:5232/dav/"
@@ -35,7 +35,7 @@ def test_every_spelling_of_loopback_goes_direct_and_may_be_plain_http(host):
 @pytest.mark.parametrize("host", ELSEWHERE)
 def test_other_hosts_use_the_proxy_and_need_https(host):
     """The control: the rule is not "everything goes direct"."""
-    assert not network.is_loopback(host.strip("[]"))
+    assert not loopback.is_loopback(host.strip("[]"))
     found = network.proxy_for(f"https://{host}/dav/", ENV)
     assert found is not None and found[0] == PROXY
     with pytest.raises(values.ValueProblem, match="unencrypted"):
@@ -45,7 +45,7 @@ def test_other_hosts_use_the_proxy_and_need_https(host):
 @pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "0177.0.0.1"])
 def test_the_short_forms_agree_with_the_c_resolver(host):
     assert socket.inet_ntoa(socket.inet_aton(host)) == "127.0.0.1"
-    assert str(network._ip_address(host)) == "127.0.0.1"
+    assert str(loopback._ip_address(host)) == "127.0.0.1"
 
 
 class _Listing(http.server.BaseHTTPRequestHandler):

@@ -394,7 +394,7 @@ def _without_alarms(ical: bytes) -> bytes:
 def differences(sents: list[Sent], answers: list, parser: str) -> list[str]:
     """A line per object a parser reads differently from zoneinfo; counts what it compared."""
     problems = []
-    for sent, answer in zip(sents, answers):
+    for sent, answer in zip(sents, answers, strict=False):
         want = truth(sent)
         COUNTS[parser] = COUNTS.get(parser, 0) + 2 * len(want)
         if answer != want:

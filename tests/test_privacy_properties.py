@@ -14,8 +14,9 @@ look-alike (l as I, o as 0, m as rn), a Hangul filler inside; the phone with und
 middle dots, em dashes, or without its area code.
 
 Each attempt must be refused as a config error naming the key and never the smuggled
-text, and what the sync sends instead carries pseudocal's own text at that key; the same text rendered into an object must also
-fail the last check before sending. A control run with the bare carrier text shows the
+text, and what the sync sends instead carries pseudocal's own text at that key; the same
+text rendered into an object must also fail the last check before sending. A control run
+with the bare carrier text shows the
 check does not simply refuse everything.
 """
 from __future__ import annotations
@@ -129,7 +130,8 @@ def _accented(text: str) -> str:
     return "".join(c + "\u0301" if c.isalpha() and c.isascii() else c for c in text)
 
 
-ASCII_LOOK = [("l", "I"), ("l", "1"), ("o", "0"), ("s", "5"), ("e", "3"), ("m", "rn")]  # TR39, and 5, 3
+# TR39, and 5, 3
+ASCII_LOOK = [("l", "I"), ("l", "1"), ("o", "0"), ("s", "5"), ("e", "3"), ("m", "rn")]
 
 
 def _ascii_look(text: str, at: int) -> str:
@@ -147,7 +149,9 @@ def name_disguises(ident: ClientIdentity, part: str, at: int) -> dict[str, str]:
     first, last = words[0], words[-1]
     return {
         "camel": f"{first}{last}", "joined-caps": f"{first}{last}".upper(),
-        "initial": f"{first[0].upper()}{last}" if len(canon(last)) >= 3 else last,  # R+May "plural": f"{part}s" if len(canon(part)) >= 3 else part,  # Al+s is "als"
+        "initial": f"{first[0].upper()}{last}" if len(canon(last)) >= 3 else last,  # R+May
+        # (left as it was, a comment: "plural": f"{part}s" if len(canon(part)) >= 3 else part,
+        # Al+s is "als")
         "ascii-look": _ascii_look(part, at), "hangul-filler": _insert(part, "\u3164", at),
         "part": part, "upper": part.upper(), "lower": part.lower(),
         "possessive": f"{part}'s",
@@ -175,7 +179,8 @@ def phone_disguises(ident: ClientIdentity) -> dict[str, str]:
     national = phonenumbers.format_number(number, fmt.NATIONAL)
     nsn = phonenumbers.national_significant_number(number)
     return {
-        "national": national, "international": phonenumbers.format_number(number, fmt.INTERNATIONAL),
+        "national": national,
+        "international": phonenumbers.format_number(number, fmt.INTERNATIONAL),
         "e164": ident.phone_e164, "rfc3966": phonenumbers.format_number(number, fmt.RFC3966),
         "dotted": ".".join([nsn[:3], nsn[3:6], nsn[6:]]),
         "underscored": "_".join([nsn[:3], nsn[3:6], nsn[6:]]),
@@ -275,7 +280,7 @@ def test_smuggled_identities_are_refused_at_every_text_key(ident, other, carrier
             clean = load_with(Path(tmp), section, key, carrier)  # through the real reader
             engine.check_config_clients(clean, store.clients)  # the control passes
             ATTEMPTS["controls"] += 1
-            for kind, piece in disguises.items():
+            for _kind, piece in disguises.items():
                 text = [f"{carrier} {piece}", f"{piece}: {carrier}",
                         f"{carrier} ({piece}) now"][where]
                 assert_refused(with_text(clean, section, key, text), store,

@@ -150,7 +150,7 @@ def _blocking_identities(share: float, seed: int) -> list[ClientIdentity]:
     words = [w for w in ADJECTIVES + NOUNS if rng.random() < share]
     return [ClientIdentity(name=f"Test Person {i}", email=f"{a.lower()}@example.org",
                            notes=b.lower())
-            for i, (a, b) in enumerate(zip(words[::2], words[1::2]))]
+            for i, (a, b) in enumerate(zip(words[::2], words[1::2], strict=False))]
 
 
 def test_a_drawn_pseudonym_always_passes_the_check_before_sending():

@@ -200,7 +200,8 @@ def placed_breaks(settings: Settings, now: datetime) -> set[tuple[datetime, time
     """Where the breaks should be, straight from place_breaks over the published window."""
     cut, end = now - settings.sync.keep_past, now + settings.sync.horizon
     sessions = [o for r in settings.sessions
-                for o in recurrence.expand(r.when, cut - timedelta(days=1), end + timedelta(days=1))]
+                for o in recurrence.expand(r.when, cut - timedelta(days=1),
+                                           end + timedelta(days=1))]
     sup = settings.supervision.when
     busy = recurrence.expand(sup, cut, end) if sup else []
     placed = planning.place_breaks(sessions, settings.breaks, busy)

@@ -140,7 +140,8 @@ def failed(results: dict[str, dict]) -> bool:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, default=Path(__file__).resolve().parents[2] / ".interop")
+    parser.add_argument("--dir", type=Path,
+                        default=Path(__file__).resolve().parents[2] / ".interop")
     parser.add_argument("servers", nargs="+")
     args = parser.parse_args(argv)
     results = {n: summarise(n, args.dir / n) for n in args.servers}

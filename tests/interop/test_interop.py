@@ -192,7 +192,7 @@ class Cycle:
     def our_href(self, slot: Slot) -> tuple[str, bytes, str]:
         """(href, bytes, etag) of the object the server holds for `slot`."""
         objects = self.objects()
-        for uid, hrefs in self.ours(objects).items():
+        for _uid, hrefs in self.ours(objects).items():
             if _title_and_start(objects[hrefs[0]]) == slot.expected(self.practice):
                 got = self.dav.get(urljoin(self.calendar, hrefs[0]))
                 return hrefs[0], got.body, got.header("etag") or ""

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ..config.values import format_hours
 from ..errors import PARTIAL_SYNC, ConfigError, KeyError_, PrivacyViolation, PseudocalError
-from ..identity import naming
+from ..identity import naming, redaction
 from ..selfcare import planning
-from ..service import app, health, logs
+from ..service import app, health
 from ..store import Store
 from ..sync import engine
 
@@ -91,9 +91,9 @@ def _schedule(settings, known: dict[str, str], now: datetime) -> list[dict]:
 
 
 def _fail(items: list[dict], exc: PseudocalError, what: str) -> int:
-    detail = logs.REDACTOR.scrub(exc.message)
+    detail = redaction.REDACTOR.scrub(exc.message)
     items.append(_item("FAIL", what, f"{detail}; {exc.next_step}" if exc.next_step else detail))
-    items += [_item("FAIL", what, logs.REDACTOR.scrub(p.render(exc.where or "config")))
+    items += [_item("FAIL", what, redaction.REDACTOR.scrub(p.render(exc.where or "config")))
               for p in getattr(exc, "problems", [])]
     return exc.exit_code
 
@@ -137,7 +137,7 @@ def failed_actions(store) -> tuple[list[dict], int]:
         span = "the last sync" if row["syncs"] == 1 else f"{row['syncs']} syncs in a row"
         detail = (f"{row['label']}: could not {row['op']} it in {span} (since "
                   f"{row['first_seen']}): {row['reason']}; next step: {row['next_step']}")
-        items.append(_item("FAIL" if stuck else "warn", "event", logs.REDACTOR.scrub(detail)))
+        items.append(_item("FAIL" if stuck else "warn", "event", redaction.REDACTOR.scrub(detail)))
     return items, code
 
 
@@ -210,7 +210,7 @@ def _check_calendars(remotes: dict, items: list[dict], create: bool) -> tuple[di
 
 def _calendar_fail(items: list[dict], key: str, exc: PseudocalError) -> int:
     text = exc.message if exc.message.startswith(key) else f"{key}: {exc.message}"
-    detail = logs.REDACTOR.scrub(text)
+    detail = redaction.REDACTOR.scrub(text)
     items.append(_item("FAIL", "calendar",
                        f"{detail}; {exc.next_step}" if exc.next_step else detail))
     return exc.exit_code

@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..errors import PseudocalError
-from ..service import logs
+from ..identity import redaction
 
 
 def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> None:
@@ -15,13 +15,13 @@ def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> N
     problems = getattr(exc, "problems", [])
     file = exc.where or "config"
     if json_mode:
-        doc = {"error": exc.title, "message": logs.REDACTOR.scrub(exc.message),
+        doc = {"error": exc.title, "message": redaction.REDACTOR.scrub(exc.message),
                "exit_code": exc.exit_code, "next_step": exc.next_step,
-               "problems": [logs.REDACTOR.scrub(p.render(file)) for p in problems]}
+               "problems": [redaction.REDACTOR.scrub(p.render(file)) for p in problems]}
         print(json.dumps(doc, indent=2), file=sys.stdout)
         return
-    lines = [f"pseudocal: {exc.title}: {logs.REDACTOR.scrub(exc.message)}",
-             *(f"  - {logs.REDACTOR.scrub(p.render(file))}" for p in problems)]
+    lines = [f"pseudocal: {exc.title}: {redaction.REDACTOR.scrub(exc.message)}",
+             *(f"  - {redaction.REDACTOR.scrub(p.render(file))}" for p in problems)]
     if exc.next_step:
         lines.append(f"  next step: {exc.next_step}")
     prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""  # journald: error priority

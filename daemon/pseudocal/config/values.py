@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from ..identity.privacy import REVEALING, fold
 from ..identity.textforms import invisible
 from ..schedule.recurrence import zone_problem
+from .loopback import is_loopback
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
@@ -76,7 +77,8 @@ def parse_duration(text: str) -> timedelta:
     try:
         value = timedelta(**{unit: _number(part) for unit, part in parts if part})
     except OverflowError:
-        raise DurationError('this duration is too long', f"write at most {timedelta.max.days}d")
+        raise DurationError('this duration is too long',
+                            f"write at most {timedelta.max.days}d") from None
     return -value if sign == "-" else value
 
 
@@ -128,7 +130,7 @@ def _match_parts(body: str) -> list[tuple[str, str | None]] | None:
     for pattern in (_ISO, _COMPACT):
         match = pattern.fullmatch(body)
         if match and any(match.groups()):
-            return list(zip(_UNITS, match.groups()))
+            return list(zip(_UNITS, match.groups(), strict=True))
     return None
 
 
@@ -268,17 +270,10 @@ def url(value: Any) -> str:
     if parts.username or parts.password:
         raise ValueProblem("secrets are not allowed in the config (this URL holds a user name "
                            "or password)", "remove it from the URL; set username and password_file")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueProblem("plain http:// would send the calendar and password unencrypted",
                            "use https:// (http:// is accepted only for 127.0.0.1 or localhost)")
     return found
-
-
-def _is_loopback(host: str) -> bool:
-    """The one loopback rule, also the proxy rule's (127.1, 0x7f000001, [::ffff:127.0.0.1],
-    localhost.localdomain... all count: `remote.network.is_loopback`)."""
-    from ..remote.network import is_loopback
-    return is_loopback(host)
 
 
 def server(value: Any) -> str:

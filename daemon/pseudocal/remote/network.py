@@ -20,11 +20,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import ssl
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+from ..config.loopback import is_loopback
 from ..errors import ConfigError, ServerError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -78,73 +78,6 @@ def host_label(url: str) -> str:
     scheme, host, port = origin(url)
     shown = f"[{host}]" if ":" in host else host
     return shown if port == DEFAULT_PORTS.get(scheme) else f"{shown}:{port}"
-
-
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "localhost4",
-                            "localhost4.localdomain4", "localhost6", "localhost6.localdomain6",
-                            "ip6-localhost", "ip6-loopback"})  # as /etc/hosts names them
-_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # as IDNA reads them
-
-
-def is_loopback(host: str | None) -> bool:
-    """Does a connection to `host` stay on this machine? The one rule for "never through a
-    proxy" (`proxy_for`) and "plain http:// allowed" (the config's URL check).
-
-    Every spelling the resolver accepts counts, not only the usual one: 127.0.0.0/8 also
-    written as inet_aton reads it (`127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`),
-    0.0.0.0 and :: (which connect to this machine), ::1 and IPv4-mapped forms
-    (`::ffff:127.0.0.1`), localhost and *.localhost (RFC 6761), and the loopback names
-    of /etc/hosts (`localhost.localdomain`, `ip6-localhost`...). Fullwidth digits and
-    dots count as IDNA reads them."""
-    if not host:
-        return False
-    host = unicodedata.normalize("NFKC", host).translate(_DOTS)
-    host = host.strip().strip("[]").rstrip(".").lower()
-    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    address = _ip_address(host)
-    if address is None:
-        return False
-    if address.version == 6:
-        if address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        elif address.is_loopback or address.is_unspecified:
-            return True
-    return address.is_loopback or address.is_unspecified
-
-
-def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """`host` as an IP address: IPv6 (a zone such as %lo allowed), dotted IPv4, or the
-    shorter forms the C resolver (inet_aton) also accepts: 1 to 4 parts, each decimal,
-    octal (leading 0) or hex (0x), the last one filling the remaining bytes."""
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0] if ":" in host else host)
-    except ValueError:
-        pass
-    parts = host.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
-    values = []
-    for part in parts:
-        try:
-            if part[:2] in ("0x", "0X"):
-                values.append(int(part[2:], 16))
-            elif len(part) > 1 and part.startswith("0"):
-                values.append(int(part[1:], 8))
-            else:
-                values.append(int(part, 10) if part.isdigit() else -1)
-        except ValueError:
-            return None
-    *leading, last = values
-    if any(not 0 <= v <= 255 for v in leading) or not 0 <= last < 256 ** (4 - len(leading)):
-        return None
-    number = last
-    for place, value in enumerate(leading):
-        number += value << (8 * (3 - place))
-    return ipaddress.IPv4Address(number)
-
-
-# ---------------------------------------------------------------- redirects
 
 
 def redirect_refused(method: str, source: str, location: str) -> ServerError:

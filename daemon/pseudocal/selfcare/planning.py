@@ -300,7 +300,8 @@ def overlaps(slots: list[Slot], zone: str) -> list[ScheduleWarning]:
     """A session overlapping another session or supervision."""
     found = []
     for i, first in enumerate(slots):
-        for other in itertools.takewhile(lambda s: s.occ.start < first.occ.end, slots[i + 1:]):
+        later = slots[i + 1:]
+        for other in itertools.takewhile(lambda s, end=first.occ.end: s.occ.start < end, later):
             if "session" in (first.kind, other.kind) and _overlap(first.occ, other.occ):
                 detail = f"{_show(first, zone)} overlaps {_show(other, zone)}"
                 found.append(ScheduleWarning("overlap", (_local(first.occ.start, zone).date(),),
@@ -354,7 +355,7 @@ def date_list(dates: Iterable[date]) -> str:
     days = sorted(set(dates))
     if len(days) > MAX_LISTED:
         return f"{_part(days[0], None)} to {_part(days[-1], None)} ({len(days)} dates)"
-    parts = [_part(d, nxt) for d, nxt in zip(days, [*days[1:], None])]
+    parts = [_part(d, nxt) for d, nxt in zip(days, [*days[1:], None], strict=True)]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 

@@ -9,10 +9,9 @@ from typing import Iterator, Mapping
 from .. import crypto
 from ..config import loader
 from ..errors import ConfigError, KeyError_
-from ..identity import privacy
+from ..identity import privacy, redaction
 from ..models import CalendarSettings, Settings
 from ..store import Store
-from . import logs
 
 
 def config_path(given: Path | None, env: Mapping[str, str] | None = None) -> Path:
@@ -51,7 +50,7 @@ def open_store(settings: Settings) -> Iterator[Store]:
                              f"it is in {pending}; move it to {settings.store.key_file}")
         raise
     try:
-        logs.REDACTOR.load(privacy.Identities.of(c.identity for c in store.list_clients()))
+        redaction.REDACTOR.load(privacy.Identities.of(c.identity for c in store.list_clients()))
         yield store
     finally:
         store.close()

@@ -46,12 +46,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ..config.values import format_duration
 from ..errors import ConfigError, IntegrityError, KeyError_, PseudocalError, StoreError
-from ..identity import privacy
+from ..identity import privacy, redaction
 from ..models import Settings
 from ..selfcare import advice
 from ..store import Store
 from ..sync import engine
-from . import app, health, logs, notify
+from . import app, health, notify
 
 log = logging.getLogger("pseudocal.daemon")
 
@@ -283,7 +283,7 @@ class Daemon:
         """Clients added while the daemon runs are redacted from logs too; returns the
         clients (decrypted once per sync)."""
         clients = self.store.list_clients()
-        logs.REDACTOR.load(privacy.Identities.of(c.identity for c in clients))
+        redaction.REDACTOR.load(privacy.Identities.of(c.identity for c in clients))
         return clients
 
     # ------------------------------------------------------------ outcomes
@@ -292,7 +292,7 @@ class Daemon:
         level = logging.INFO if result.writes or result.conflicts or self.state.failures \
             else logging.DEBUG  # a sync that changed nothing is not news
         log.log(level, "sync %s: %s", "partial" if result.failed else "ok",
-                logs.Own(result.summary()))
+                redaction.Own(result.summary()))
         self.state.succeeded()
         self._record_runs()
         self._review()
@@ -308,13 +308,14 @@ class Daemon:
         log.error("sync failed (%d in a row): %s; next try in %.0f s", self.state.failures,
                   text, delay)
         for line in _details(exc):
-            log.error("  %s", logs.Own(line))
+            log.error("  %s", redaction.Own(line))
         self._record_runs()
         self._publish("running")
 
     def _stopped(self, exc: StopRequested) -> None:
         done = getattr(exc, "partial", None) or engine.SyncResult()
-        log.info("sync stopped between actions after %s (each one recorded)", logs.Own(done.summary()))
+        log.info("sync stopped between actions after %s (each one recorded)",
+                 redaction.Own(done.summary()))
 
     def _fatal(self, exc: PseudocalError) -> None:
         self.fatal = exc
@@ -364,9 +365,9 @@ class Daemon:
         log.error("config reload (%s) failed: %s; the last good config stays in effect",
                   why, exc)
         for line in lines:
-            log.error("  %s", logs.Own(line))
+            log.error("  %s", redaction.Own(line))
         first = f" ({lines[0]})" if lines else ""
-        self.state.config_error = logs.REDACTOR.scrub(exc.message + first)
+        self.state.config_error = redaction.REDACTOR.scrub(exc.message + first)
 
     def _apply(self, new: Settings, why: str) -> None:
         old, self.settings = self.settings, new
@@ -389,7 +390,7 @@ class Daemon:
             return
         for warning in found.warnings:
             if warning not in self.state.warnings:
-                log.warning("schedule: %s", logs.Own(warning))
+                log.warning("schedule: %s", redaction.Own(warning))
         self.state.warnings, self.state.ledger = found.warnings, found.ledger
 
     # ------------------------------------------------------------ records
@@ -429,8 +430,10 @@ def describe(exc: BaseException) -> str:
         text = f"{exc.title}: {exc.message}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return logs.Own(logs.REDACTOR.scrub(" ".join(text.split())) if isinstance(exc, PseudocalError)
-                    else logs.REDACTOR.scrub_data(" ".join(text.split())))
+    line = " ".join(text.split())
+    scrub = redaction.REDACTOR.scrub if isinstance(exc, PseudocalError) \
+        else redaction.REDACTOR.scrub_data
+    return redaction.Own(scrub(line))
 
 
 def _details(exc: BaseException) -> list[str]:

@@ -24,11 +24,10 @@ from typing import Callable, Protocol
 
 from ..config.loader import check_pseudonyms, default_texts, online_texts
 from ..errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyRefusal
-from ..identity import privacy
+from ..identity import privacy, redaction
 from ..identity.naming import replaced_in_config, replaced_warnings
 from ..identity.pseudonyms import normalise
 from ..models import Action, Failure, Record, Settings
-from ..service import logs
 from ..store.records import GOOD_RESULT, PARTIAL_RESULT
 from . import desired as desired_mod
 from . import failures, ownership
@@ -248,7 +247,7 @@ def _say_replaced(warnings: list[str]) -> None:
     every sync); the old pseudonym is never in it."""
     for warning in warnings:
         if warning not in _said_replaced:
-            log.warning("config: %s", logs.Own(warning))
+            log.warning("config: %s", redaction.Own(warning))
     _said_replaced.clear()
     _said_replaced.update(warnings)
 
@@ -352,7 +351,7 @@ def _apply(action: Action, store, remote: RemoteLike, result: SyncResult,
         result.dropped += 1
     # a label is pseudocal's own composition (a title, a pseudonym, a time): its words
     # stay, so "screen break" is not taken for a client called Will Screen
-    log.info("%s %s (%s)", action.op, logs.Own(action.label), action.reason)
+    log.info("%s %s (%s)", action.op, redaction.Own(action.label), action.reason)
 
 
 def _free_name(uid: str, names: set[str]) -> str:
@@ -382,8 +381,9 @@ def _refused(action: Action, exc: ConflictError | ObjectRefused, store, result: 
         return
     failure = failures.classify(action, exc, collections)
     result.failed.append(failure)
-    log.warning("%s %s failed: %s; %s", action.op, logs.Own(action.label), logs.Own(failure.reason),
-                logs.Own(failure.next_step))
+    log.warning("%s %s failed: %s; %s", action.op, redaction.Own(action.label),
+                redaction.Own(failure.reason),
+                redaction.Own(failure.next_step))
 
 
 def _note_failures(store, result: SyncResult, done: set[str], complete: bool) -> None:
@@ -406,12 +406,13 @@ def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **k
         result = sync(settings, store, remotes, **kw)
     except Exception as exc:
         done = getattr(exc, "partial", None) or SyncResult()
+        error = f"{type(exc).__name__}: {redaction.REDACTOR.scrub_error(exc)}"
         store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
-                         done.deleted, f"{type(exc).__name__}: {logs.REDACTOR.scrub_error(exc)}")
+                         done.deleted, error)
         raise
     outcome, error = GOOD_RESULT, None
     if result.failed:
-        outcome, error = PARTIAL_RESULT, logs.REDACTOR.scrub(failures.summary(
+        outcome, error = PARTIAL_RESULT, redaction.REDACTOR.scrub(failures.summary(
             [{"event": f.label, "reason": f.reason, "next_step": f.next_step, "syncs": 1}
              for f in result.failed]))
     store.finish_run(run, outcome, result.created, result.updated, result.deleted, error)
