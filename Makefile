@@ -17,6 +17,8 @@ demo: $(STAMP)
 	$(BIN)/pseudocal demo $(DEMO_ARGS)
 
 test: $(STAMP)
+	$(BIN)/ruff check daemon tests
+	$(BIN)/mypy daemon/pseudocal
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

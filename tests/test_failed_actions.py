@@ -13,7 +13,7 @@ from pseudocal.cli import checks
 from pseudocal.config import loader
 from pseudocal.crypto import generate_key
 from pseudocal.errors import ConflictError, ObjectRefused, ServerError
-from pseudocal.models import Action, ClientIdentity, Recurrence, SessionRule
+from pseudocal.models import ClientIdentity, Create, DesiredObject, Recurrence, SessionRule
 from pseudocal.remote.memory import MemoryRemote
 from pseudocal.service import health
 from pseudocal.store import SCHEMA_VERSION, Store
@@ -100,8 +100,10 @@ def test_whole_server_trouble_still_stops_the_sync_and_counts_what_failed_before
     assert store.failed_actions() == [] and store.last_runs(1)[0]["result"] == "failed"
 
 
-def action(op: str = "create") -> Action:
-    return Action(op, "u1", "main", "Amber Falcon Mon 2026-12-07 10:00", "new")
+def action() -> Create:
+    label = "Amber Falcon Mon 2026-12-07 10:00"
+    want = DesiredObject("session:c1:2026-12-07T10:00", "u1", "main", "session", b"", "h", label)
+    return Create("u1", "main", label, "new", desired=want)
 
 
 @pytest.mark.parametrize("exc, kind, words", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 # ---------------------------------------------------------------- settings
 
@@ -210,17 +211,59 @@ class RemoteObject:
 
 
 @dataclass(frozen=True)
-class Action:
-    op: str  # "create" | "update" | "delete" | "drop-record"
+class Create:
+    """PUT a new object (If-None-Match: *) at a free name in its calendar."""
     uid: str
     calendar: str
     label: str
     reason: str
-    href: str | None = None
-    etag: str | None = None  # the If-Match value for update/delete
-    desired: DesiredObject | None = None
+    desired: DesiredObject
+    op: ClassVar[str] = "create"
+    counts_as_removal: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Update:
+    """PUT the desired object over the one at `href`, If-Match its `etag`."""
+    uid: str
+    calendar: str
+    label: str
+    reason: str
+    href: str
+    etag: str
+    desired: DesiredObject
+    op: ClassVar[str] = "update"
+    counts_as_removal: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Delete:
+    """DELETE the object at `href`, If-Match its `etag`."""
+    uid: str
+    calendar: str
+    label: str
+    reason: str
+    href: str
+    etag: str
     counts_as_removal: bool = True  # False for expiry of past events (not a safety concern)
     extra_copy: bool = False  # a delete of a second copy: the record (of the kept one) stays
+    op: ClassVar[str] = "delete"
+
+
+@dataclass(frozen=True)
+class DropRecord:
+    """Forget the record of an object already gone online; no request."""
+    uid: str
+    calendar: str
+    label: str
+    reason: str
+    href: str
+    op: ClassVar[str] = "drop-record"
+    counts_as_removal: ClassVar[bool] = False
+
+
+# One step of a plan; `op` names its kind ("create", "update", "delete", "drop-record").
+Action = Create | Update | Delete | DropRecord
 
 
 @dataclass(frozen=True)

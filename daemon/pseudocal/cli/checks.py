@@ -221,7 +221,8 @@ class _Listed:
     listed once per check); everything else goes to the remote itself."""
 
     def __init__(self, remote, listing: dict[str, str]) -> None:
-        self._remote, self._listing = remote, listing
+        self._remote = remote
+        self._listing: dict[str, str] | None = listing
 
     def list(self) -> dict[str, str]:
         listing, self._listing = self._listing, None

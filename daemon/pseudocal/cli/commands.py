@@ -6,6 +6,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .. import crypto
 from ..errors import PARTIAL_SYNC, AlreadyExists, InputError
@@ -160,7 +161,7 @@ def cmd_client_edit(args) -> int:
             edited, rotations = naming.edit_client(store, client, identity, settings.source)
         else:
             edited, rotations = client, []
-    doc = {"pseudonym": edited.pseudonym, "id": edited.id, "changed": changed,
+    doc: dict[str, Any] = {"pseudonym": edited.pseudonym, "id": edited.id, "changed": changed,
            "rotated": [r.as_dict() for r in rotations]}
     label = terminal.safe(client.pseudonym)
     text = (f"updated {label}: {', '.join(changed)} changed" if changed

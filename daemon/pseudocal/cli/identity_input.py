@@ -29,7 +29,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..errors import InputError
 from ..models import ClientIdentity
@@ -146,7 +146,8 @@ def edited_identity(current: ClientIdentity, entered: Entered) -> ClientIdentity
     if "name" in entered.values and not entered.values["name"]:
         raise InputError("a client needs a name: it cannot be cleared; nothing was changed",
                          next_step="leave name out to keep it, or give the new name")
-    return replace(current, **entered.values, phone_e164=None)
+    changes: dict[str, Any] = {**entered.values, "phone_e164": None}  # name checked above
+    return replace(current, **changes)
 
 
 def changed_fields(before: ClientIdentity, after: ClientIdentity) -> list[str]:

@@ -345,22 +345,24 @@ class _Reader:
             return None
         t.check_keys(_CALENDAR_KEYS)
         url = t.get("url", v.url, required=True)
-        same = bool(url and main and _same_origin(url, main.url))
-        server = t.get("server", v.server, main.server if same else None)
+        shared = main if url and main and _same_origin(url, main.url) else None
+        server = t.get("server", v.server, shared.server if shared else None)
         username, password = t.get("username", v.text), t.get("password_file", v.text)
         ca_text = t.get("ca_file", v.text)  # absolute, or in the state directory
         ca_file = (_resolve(ca_text, self.state, self.env) if ca_text else
-                   main.ca_file if same else None)
+                   shared.ca_file if shared else None)
         if password and not username:
             t.add("password_file", "a password_file needs a username", 'add username = "..."')
-        if same and username is None and password is None:
-            return m.CalendarSettings(url, main.username, main.password_file, server, ca_file)
+        if shared and username is None and password is None:
+            return m.CalendarSettings(url, shared.username, shared.password_file, server, ca_file)
         secret = _resolve(password, self.credentials, self.env) if password else None
         return m.CalendarSettings(url, username, secret, server, ca_file) if url else None
 
     def calendars(self, t: _Table | None, main: _Calendar | None) -> dict[str, _Calendar]:
-        found = {}
-        for name in (t.data if t else ()):
+        found: dict[str, _Calendar] = {}
+        if t is None:
+            return found
+        for name in t.data:
             if name.lower() in SECRET_KEYS:
                 continue
             if name == "main" or not _CALENDAR_NAME.fullmatch(name):

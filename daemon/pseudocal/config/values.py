@@ -161,7 +161,8 @@ def show(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    return {dict: "a table", list: "a list"}.get(type(value), str(value))
+    kinds: dict[type, str] = {dict: "a table", list: "a list"}
+    return kinds.get(type(value), str(value))
 
 
 def duration_or_off(value: Any) -> timedelta | None:

@@ -35,6 +35,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
+from ..schedule.recurrence import offset_of
+
 UTC = timezone.utc
 _STEP = timedelta(hours=6)  # zones never change their clocks twice within this
 _YEAR_SAMPLES = 366 * 4 + 4  # bounds the scan of one year at _STEP
@@ -110,7 +112,7 @@ def _bisect(tz: ZoneInfo, low: datetime, high: datetime) -> datetime:
 def _transition(tz: ZoneInfo, at: datetime) -> Transition:
     before = (at - timedelta(seconds=1)).astimezone(tz)
     after = at.astimezone(tz)
-    return Transition(at, before.utcoffset(), after.utcoffset(), after.tzname() or "",
+    return Transition(at, offset_of(before), offset_of(after), after.tzname() or "",
                       (after.dst() or timedelta(0)) > timedelta(0))
 
 
@@ -124,7 +126,7 @@ def vtimezone(zone: str, start: datetime, end: date) -> Timezone:
     start = start.astimezone(UTC).replace(microsecond=0)
     stop = datetime.combine(end, time.min).replace(tzinfo=tz, fold=0).astimezone(UTC)
     here = start.astimezone(tz)
-    offset = here.utcoffset()
+    offset = offset_of(here)
     base = Transition(start, offset, offset, here.tzname() or "",
                       (here.dst() or timedelta(0)) > timedelta(0))
     component = Timezone()

@@ -363,7 +363,7 @@ def _check_structure(cal: Calendar, label: str) -> None:
     if cal.name != "VCALENDAR":
         raise _violation(label, f"top-level component {cal.name} is not VCALENDAR")
     for comp in cal.walk():
-        allowed = ALLOWED.get(comp.name)
+        allowed = ALLOWED.get(comp.name or "")
         if allowed is None:
             raise _violation(label, f"component {comp.name} is not allowed")
         for name, value in comp.property_items(recursive=False):

@@ -40,6 +40,7 @@ on with the others. Every other ServerError stops a sync.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ..errors import ConflictError, ObjectRefused, ServerError
@@ -64,7 +65,7 @@ class Remote(Protocol):
         """The object's bytes and current etag. One request."""
         ...
 
-    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]:
+    def multiget(self, hrefs: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         """The bytes and etag of each href still there: one REPORT calendar-multiget."""
         ...
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from caldav import DAVClient
+from caldav.davclient import DAVClient  # what `caldav.DAVClient` loads (typed there)
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
 from caldav.lib.python_utilities import WireBytes
@@ -158,9 +159,9 @@ class CalDAVRemote:
             username=settings.username,
             password=(password or "") if settings.username else None,
             auth_type="basic" if settings.username else None,
-            timeout=timeout,
+            timeout=timeout,  # type: ignore[arg-type]  # caldav says int; requests takes float
             ssl_verify_cert=self._ca_file or True,
-            features=_features(settings.server),
+            features=_features(settings.server),  # type: ignore[arg-type]  # None: its default
             enable_rfc6764=False,
             rate_limit_handle=False,
         )
@@ -194,7 +195,7 @@ class CalDAVRemote:
         data = getattr(resp, "_raw_body", b"") or resp.raw.encode("utf-8")
         return data, _etag_of(resp) or self._fetch_etag(href)
 
-    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]:
+    def multiget(self, hrefs: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         """One REPORT calendar-multiget (RFC 4791 §7.9): {href: (data, etag)} for the hrefs
         still there (a gone one answers 404 inside the multistatus and is left out)."""
         if not hrefs:
@@ -317,7 +318,8 @@ class CalDAVRemote:
         """One HTTP request; transport failures become ServerError."""
         self.requests += 1
         try:
-            resp = self._client.request(url, method, body, headers or {})
+            # caldav annotates str; it sends bytes as they are (our PUT bodies)
+            resp = self._client.request(url, method, body, headers or {})  # type: ignore[arg-type]
         except _Redirected as exc:
             raise network.redirect_refused(method, exc.source or url, exc.location) from None
         except http.exceptions.TooManyRedirects as exc:  # only if the hook did not run
@@ -587,7 +589,8 @@ def _split_listing(tree, path: str) -> tuple[frozenset[str] | None, int | None, 
         href = (node.findtext(f"{DAV}href") or "").strip()
         status = (node.findtext(f"{DAV}status") or "").split()  # for the whole entry
         code = int(status[1]) if len(status) > 1 and status[1].isdigit() else None
-        types, known = set(), False
+        types: set[str] = set()
+        known = False
         for propstat in node.iter(f"{DAV}propstat"):
             if " 200 " not in f"{propstat.findtext(f'{DAV}status') or ''} ":
                 continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import deque
+from collections.abc import Sequence
 
 from icalendar import Calendar
 
@@ -97,7 +98,7 @@ class MemoryRemote:
             return self.objects[href], self.etags[href]
         return self._request(run)
 
-    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]:
+    def multiget(self, hrefs: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         if not hrefs:
             return {}  # no request, as CalDAVRemote
         return self._request(lambda: {h: (self.objects[h], self.etags[h]) for h in hrefs

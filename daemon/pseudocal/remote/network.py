@@ -116,8 +116,8 @@ def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[str, 
     scheme, host, port = origin(url)
     if scheme != "https" or is_loopback(host):
         return None
-    for name in NO_PROXY_VARIABLES:
-        if env.get(name) and no_proxy_matches(host, port, env[name]):
+    for variable in NO_PROXY_VARIABLES:
+        if env.get(variable) and no_proxy_matches(host, port, env[variable]):
             return None
     name = next((n for n in PROXY_VARIABLES if env.get(n, "").strip()), None)
     if name is None:

@@ -119,9 +119,16 @@ def _check_parts(text: str) -> None:
                             "use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
 
 
+def _one_rule(text: str, start: datetime) -> rrule:
+    rule = rrulestr(text, dtstart=start)
+    if not isinstance(rule, rrule):  # a set: only for several RRULE lines or dates
+        raise ValueError("one RRULE expected")
+    return rule
+
+
 def _parse_rule(text: str, start: datetime) -> rrule:
     try:
-        return rrulestr(text, dtstart=start)
+        return _one_rule(text, start)
     except (ValueError, TypeError, KeyError, IndexError):
         raise RuleError('this is not a valid RRULE', _REPEAT_HINT) from None
 
@@ -218,11 +225,19 @@ def latest_reading(naive: datetime, tz: str | ZoneInfo) -> datetime:
     return max(naive.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
 
 
+def offset_of(moment: datetime) -> timedelta:
+    """The UTC offset of an aware datetime (a zoneinfo zone always has one)."""
+    found = moment.utcoffset()
+    if found is None:
+        raise ValueError(f"{moment!r} is naive: it has no UTC offset")
+    return found
+
+
 def transition_length(naive: datetime, tz: str) -> timedelta:
     """How far the clocks move at a gap or fold around `naive` (zero elsewhere)."""
     zone = ZoneInfo(tz)
-    before = naive.replace(tzinfo=zone, fold=0).utcoffset()
-    after = naive.replace(tzinfo=zone, fold=1).utcoffset()
+    before = offset_of(naive.replace(tzinfo=zone, fold=0))
+    after = offset_of(naive.replace(tzinfo=zone, fold=1))
     return abs(after - before)
 
 
@@ -351,7 +366,7 @@ def _bounded_rule(rec: Recurrence) -> rrule | None:
     """The dateutil rule with until/count applied; None for a single occurrence."""
     if rec.rrule is None:
         return None
-    rule = rrulestr(rec.rrule, dtstart=rec.start)
+    rule = _one_rule(rec.rrule, rec.start)
     if rec.count is not None:
         return rule.replace(count=rec.count, until=None)
     if rec.until is not None:
@@ -390,9 +405,11 @@ def _rule_starts_on(rec: Recurrence, day: date) -> list[datetime]:
 
 
 def _until_instant(rec: Recurrence) -> datetime:
-    last = deque(_bounded_rule(rec), maxlen=1)
+    last = deque(_bounded_rule(rec) or (), maxlen=1)
     if last:
         return latest_reading(last[0], rec.timezone)
+    if rec.until is None:
+        raise ValueError("a rule without occurrences and without UNTIL has no last instant")
     day_after = datetime.combine(_until_wall(rec.until).date() + timedelta(days=1), time.min)
     return localize(day_after, rec.timezone).astimezone(UTC) - timedelta(seconds=1)
 

@@ -14,6 +14,8 @@ from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from ..schedule.recurrence import offset_of
+
 SHORT_STATE = 60  # days a year; a state shorter than this is a divergence stretch
 LOOK_BACK = 370  # days to search for the season before a stretch
 
@@ -40,7 +42,7 @@ def usual_time(instant: datetime, practitioner: str, client: str) -> time | None
     season = _season_before(instant, p, c, practitioner, client)
     if season is None:
         return None
-    gap = season.astimezone(c).utcoffset() - season.astimezone(p).utcoffset()
+    gap = offset_of(season.astimezone(c)) - offset_of(season.astimezone(p))
     return (instant.astimezone(c).replace(tzinfo=None) - gap).time()
 
 

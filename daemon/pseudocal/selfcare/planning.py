@@ -85,8 +85,8 @@ def place_breaks(sessions: Iterable[Occurrence], breaks: BreakSettings,
     sessions = [_utc(o) for o in sessions]
     obstacles = sorted([*sessions, *(_utc(o) for o in busy)])
     found = [_break_after(run, breaks, obstacles, zone) for run in runs(sessions, rest(breaks))]
-    return Placement(tuple(b for kind, b, _ in found if kind == "break"),
-                     tuple(b for kind, b, _ in found if kind == "long"),
+    return Placement(tuple(b for kind, b, _ in found if kind == "break" and b),
+                     tuple(b for kind, b, _ in found if kind == "long" and b),
                      tuple(w for _, _, w in found if w))
 
 
@@ -300,8 +300,9 @@ def overlaps(slots: list[Slot], zone: str) -> list[ScheduleWarning]:
     """A session overlapping another session or supervision."""
     found = []
     for i, first in enumerate(slots):
-        later = slots[i + 1:]
-        for other in itertools.takewhile(lambda s, end=first.occ.end: s.occ.start < end, later):
+        for other in slots[i + 1:]:
+            if other.occ.start >= first.occ.end:  # sorted by start: no later one overlaps
+                break
             if "session" in (first.kind, other.kind) and _overlap(first.occ, other.occ):
                 detail = f"{_show(first, zone)} overlaps {_show(other, zone)}"
                 found.append(ScheduleWarning("overlap", (_local(first.occ.start, zone).date(),),

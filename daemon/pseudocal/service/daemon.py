@@ -238,7 +238,7 @@ class Daemon:
         """WATCHDOG=1, while the main loop (signals, reload) still turns and no sync is stuck
         (then systemd restarts the service, and the restart reconciles)."""
         now = time.monotonic()
-        if self.stopping.is_set() or now - self.last_tick > max(2.0, self.watchdog):
+        if self.stopping.is_set() or now - self.last_tick > max(2.0, self.watchdog or 0.0):
             return
         if self.sync_started is not None and now - self.sync_started > self.stuck_after:
             log.error("a sync has been running for more than %d s: no watchdog ping",

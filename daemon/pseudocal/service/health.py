@@ -276,7 +276,7 @@ def report(settings: Settings, now: datetime | None = None,
     now = now or datetime.now(timezone.utc)
     path, stale = state_file(settings), stale_after(settings.sync)
     doc, unreadable = read_state(path)
-    problems = [unreadable] if unreadable else assess(doc, now, stale, alive)
+    problems = [unreadable] if unreadable else assess(doc or {}, now, stale, alive)
     out = _document(doc or {}, problems, stale, path, alive)
     return out, _text(out, settings.timezone, now), not problems
 

@@ -122,10 +122,11 @@ def open_client(keys: Keys, row: Any) -> Client:
     """The decrypted client of a full `clients` row."""
     dek = dek_of(keys, row)
     fields = {attr: _open_field(dek, row, column) for attr, column in IDENTITY_COLUMNS.items()}
-    if not fields["name"]:
+    name = fields.pop("name")
+    if not name:
         raise integrity_error("name_ct", row.id)
     return Client(id=row.id, pseudonym=open_pseudonym(keys, row, dek),
-                  identity=ClientIdentity(**fields), created_at=_parse_time(row))
+                  identity=ClientIdentity(name, **fields), created_at=_parse_time(row))
 
 
 def _parse_time(row: Any) -> datetime:

@@ -239,12 +239,20 @@ def _inspect(conn: sqlite3.Connection, path: Path) -> tuple[set[str], dict[str, 
     return tables, meta
 
 
+def _driver(raw) -> sqlite3.Connection:
+    """The sqlite3 connection under a pooled SQLAlchemy one (pysqlite always has one)."""
+    conn = raw.driver_connection
+    if conn is None:
+        raise sqlite3.InterfaceError("the pooled connection has no sqlite3 connection")
+    return conn
+
+
 def checkpoint(engine: Engine, path: Path) -> None:
     """Fold the WAL into the main file and empty it (skipped while others read)."""
     try:
         raw = engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            _driver(raw).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         finally:
             raw.close()
     except (sa_exc.DBAPIError, sqlite3.Error) as exc:
@@ -258,7 +266,7 @@ def backup(engine: Engine, path: Path, dest: Path) -> None:
     try:
         target = sqlite3.connect(dest)
         try:
-            raw.driver_connection.backup(target)
+            _driver(raw).backup(target)
         finally:
             target.close()
     except sqlite3.Error as exc:

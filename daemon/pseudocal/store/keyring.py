@@ -68,7 +68,7 @@ def _version_number(raw: object) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     try:
-        text = raw.decode("ascii") if isinstance(raw, (bytes, memoryview)) else str(raw)
+        text = bytes(raw).decode("ascii") if isinstance(raw, (bytes, memoryview)) else str(raw)
         return int(text.strip()) if raw is not None else None
     except (UnicodeDecodeError, ValueError, AttributeError):
         return None

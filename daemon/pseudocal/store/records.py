@@ -49,7 +49,10 @@ def drop_all_records(conn: Connection) -> None:
 def begin_run(conn: Connection) -> int:
     result = conn.execute(insert(sync_runs).values(started_at=now(), created=0, updated=0,
                                                    deleted=0))
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the sync_runs insert returned no id")
+    return int(key[0])
 
 
 def finish_run(conn: Connection, run_id: int, result: str, counts: tuple[int, int, int],

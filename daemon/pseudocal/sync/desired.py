@@ -243,7 +243,7 @@ def _by_rule(per_rule: list[tuple[SessionRule, list[Occurrence]]], placed: list[
         for occ in occs:
             owner.setdefault(occ.end.astimezone(UTC), rule.index)
     owned: defaultdict[int, list[Occurrence]] = defaultdict(list)
-    loose = []
+    loose: list[Occurrence] = []
     for brk in sorted(placed):
         index = owner.get(brk.start.astimezone(UTC))
         (loose if index is None else owned[index]).append(brk)

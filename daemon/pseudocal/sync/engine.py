@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
@@ -27,7 +28,7 @@ from ..errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyR
 from ..identity import privacy, redaction
 from ..identity.naming import replaced_in_config, replaced_warnings
 from ..identity.pseudonyms import normalise
-from ..models import Action, Failure, Record, Settings
+from ..models import Action, Create, Delete, Failure, Record, Settings, Update
 from ..store.records import GOOD_RESULT, PARTIAL_RESULT
 from . import desired as desired_mod
 from . import failures, ownership
@@ -38,7 +39,7 @@ log = logging.getLogger("pseudocal.sync")
 
 class RemoteLike(Protocol):
     def list(self) -> dict[str, str]: ...
-    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]: ...
+    def multiget(self, hrefs: Sequence[str]) -> dict[str, tuple[bytes, str]]: ...
     def create(self, name: str, data: bytes) -> tuple[str, str]: ...
     def update(self, href: str, data: bytes, etag: str) -> str: ...
     def delete(self, href: str, etag: str) -> None: ...
@@ -105,7 +106,7 @@ class SyncOptions:
     accept_calendar_change: bool = False
 
 
-def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
+def sync(settings: Settings, store, remotes: Mapping[str, RemoteLike], *,
          now: datetime | None = None, options: SyncOptions = SyncOptions(),
          progress: Progress | None = None, clients: list | None = None,
          want: desired_mod.Desired | None = None) -> SyncResult:
@@ -136,7 +137,7 @@ def sync(settings: Settings, store, remotes: dict[str, RemoteLike], *,
             execute(actions, store, remotes, result, progress, listed=found.listed,
                     collections=[_collection(settings.calendar_for(n).url) for n in remotes])
         except Exception as exc:
-            exc.partial = result  # what was done (and recorded) before it stopped
+            setattr(exc, "partial", result)  # noqa: B010 (any exception: done before it stopped)
             raise
     if want.named_texts:  # the sync went ahead with pseudocal's own texts in their place
         raise _named_texts_error(settings, want.named_texts, result)
@@ -301,9 +302,9 @@ def _check_calendar_moves(settings: Settings, store, records: dict[str, Record],
     return {uid: r for uid, r in records.items() if r not in moved}, refusal
 
 
-def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result: SyncResult,
+def execute(actions: list[Action], store, remotes: Mapping[str, RemoteLike], result: SyncResult,
             progress: Progress | None = None, *, listed: dict[str, set[str]] | None = None,
-            collections: list[str] = ()) -> None:
+            collections: Sequence[str] = ()) -> None:
     """Carry out the plan, recording each confirmed action in its own transaction; one
     object's refusal is recorded as a Failure and the rest go ahead. `listed`: the hrefs
     each calendar listed (a create never takes a name in use); `collections`: the paths
@@ -331,17 +332,17 @@ def execute(actions: list[Action], store, remotes: dict[str, RemoteLike], result
 
 def _apply(action: Action, store, remote: RemoteLike, result: SyncResult,
            names: set[str]) -> None:
-    if action.op == "create":
+    if isinstance(action, Create):
         name = _free_name(action.uid, names)
         href, etag = remote.create(name, action.desired.ical)
         names.add(name)
         store.put_record(_record(action, href, etag))
         result.created += 1
-    elif action.op == "update":
+    elif isinstance(action, Update):
         etag = remote.update(action.href, action.desired.ical, action.etag)
         store.put_record(_record(action, action.href, etag))
         result.updated += 1
-    elif action.op == "delete":
+    elif isinstance(action, Delete):
         remote.delete(action.href, action.etag)
         if not action.extra_copy:
             store.drop_record(action.uid)
@@ -363,7 +364,7 @@ def _free_name(uid: str, names: set[str]) -> str:
     return f"{uid}-{secrets.token_hex(4)}.ics"
 
 
-def _record(action: Action, href: str, etag: str) -> Record:
+def _record(action: Create | Update, href: str, etag: str) -> Record:
     want = action.desired
     return Record(uid=want.uid, calendar=want.calendar, href=_path(href), etag=etag,
                   content_hash=want.content_hash, kind=want.kind, label=want.label,
@@ -373,7 +374,7 @@ def _record(action: Action, href: str, etag: str) -> Record:
 def _refused(action: Action, exc: ConflictError | ObjectRefused, store, result: SyncResult,
              collections: list[str], done: set[str]) -> None:
     """Read the refusal; record it as a Failure and leave it for the next sync's plan."""
-    if isinstance(exc, ConflictError) and exc.kind == "gone" and action.op == "delete":
+    if isinstance(exc, ConflictError) and exc.kind == "gone" and isinstance(action, Delete):
         if not action.extra_copy:
             store.drop_record(action.uid)
         result.dropped += 1
@@ -397,7 +398,7 @@ def _note_failures(store, result: SyncResult, done: set[str], complete: bool) ->
         log.warning("cannot record the actions that failed in this sync")
 
 
-def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **kw) -> SyncResult:
+def recorded_sync(settings: Settings, store, remotes: Mapping[str, RemoteLike], **kw) -> SyncResult:
     """`sync`, with its start, result and error written to the store for `status`."""
     if kw.get("options", SyncOptions()).dry_run:
         return sync(settings, store, remotes, **kw)
@@ -406,9 +407,9 @@ def recorded_sync(settings: Settings, store, remotes: dict[str, RemoteLike], **k
         result = sync(settings, store, remotes, **kw)
     except Exception as exc:
         done = getattr(exc, "partial", None) or SyncResult()
-        error = f"{type(exc).__name__}: {redaction.REDACTOR.scrub_error(exc)}"
+        why = f"{type(exc).__name__}: {redaction.REDACTOR.scrub_error(exc)}"
         store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
-                         done.deleted, error)
+                         done.deleted, why)
         raise
     outcome, error = GOOD_RESULT, None
     if result.failed:

@@ -20,6 +20,7 @@ full of the practitioner's own events is read once, and again only where they ch
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import unquote, urlparse
@@ -33,7 +34,7 @@ _UID_LINE = re.compile(r"UID(?:;[^:]*)?:(.*)", re.IGNORECASE)
 
 class Listing(Protocol):
     def list(self) -> dict[str, str]: ...
-    def multiget(self, hrefs: list[str]) -> dict[str, tuple[bytes, str]]: ...
+    def multiget(self, hrefs: Sequence[str]) -> dict[str, tuple[bytes, str]]: ...
 
 
 @dataclass
@@ -50,7 +51,7 @@ def path_of(href: str) -> str:
     return unquote(urlparse(href).path)
 
 
-def survey(remotes: dict[str, Listing], records: dict[str, Record],
+def survey(remotes: Mapping[str, Listing], records: dict[str, Record],
            known_foreign: dict[str, frozenset[str]], tag_key: bytes) -> Survey:
     """List every calendar; read (multiget) only the objects neither a record nor the
     remembered foreign digests explain."""
@@ -71,7 +72,8 @@ def _survey_one(found: Survey, name: str, remote: Listing, records: dict[str, Re
         found.listed[name].add(path)
         digest = keyed_digest(tag_key, name, path, etag)
         if (path, etag) in ours:
-            _add(found, RemoteObject(path, etag, ours[(path, etag)], True, name))
+            uid = ours[(path, etag)]
+            _add(found, uid, RemoteObject(path, etag, uid, True, name))
         elif digest in known:
             found.foreign[name].add(digest)
         else:
@@ -94,13 +96,13 @@ def _read(found: Survey, name: str, got: dict[str, tuple[bytes, str]],
         found.read += 1
         uid = next(iter(uids)) if len(uids) == 1 else None
         if uid is not None and is_own_uid(tag_key, uid):
-            _add(found, RemoteObject(path, etag or listed[path], uid, True, name))
+            _add(found, uid, RemoteObject(path, etag or listed[path], uid, True, name))
         else:  # remembered with the listed ETag: the one the next listing compares
             found.foreign[name].add(keyed_digest(tag_key, name, path, listed[path]))
 
 
-def _add(found: Survey, obj: RemoteObject) -> None:
-    found.copies.setdefault(obj.uid, []).append(obj)
+def _add(found: Survey, uid: str, obj: RemoteObject) -> None:
+    found.copies.setdefault(uid, []).append(obj)
 
 
 def top_uids(data: bytes) -> set[str]:

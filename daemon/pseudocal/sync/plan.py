@@ -29,17 +29,18 @@ The case table, for each UID in desired ∪ records ∪ remote:
 """
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 
 from ..errors import SafetyRefusal
-from ..models import Action, DesiredObject, Record, RemoteObject
+from ..models import Action, Create, Delete, DesiredObject, DropRecord, Record, RemoteObject, Update
 
 DERIVED_KINDS = frozenset({"break", "reminder"})
 SMALL_CHANGE = 2  # removing this many managed events never trips the safety valve
 
 
 def plan(desired: dict[str, DesiredObject], records: dict[str, Record],
-         remote: dict[str, RemoteObject], retired: set[str] = frozenset(),
+         remote: dict[str, RemoteObject], retired: Set[str] = frozenset(),
          extra: list[RemoteObject] | tuple = ()) -> list[Action]:
     """The actions that make the calendar match `desired`, deletes first. `extra`: the
     copies of our objects beyond the one kept in `remote` (see keep_one_copy)."""
@@ -83,8 +84,7 @@ def _remove(uid: str, rec: Record | None, rem: RemoteObject | None, retired: boo
                   "longer fits)" if retired else "no longer in config")
         return [_delete(uid, rem, rec, reason, not retired and _precious(rec))]
     if rec is not None:
-        return [Action("drop-record", uid, rec.calendar, rec.label, "already gone online",
-                       href=rec.href, counts_as_removal=False)]
+        return [DropRecord(uid, rec.calendar, rec.label, "already gone online", href=rec.href)]
     return []
 
 
@@ -110,7 +110,8 @@ def keep_one_copy(desired: dict[str, DesiredObject], records: dict[str, Record],
 def _delete_copy(copy: RemoteObject, want: DesiredObject | None,
                  rec: Record | None) -> Action:
     label = want.label if want else rec.label if rec else "an event pseudocal made earlier"
-    return Action("delete", copy.uid, copy.calendar, label,
+    assert copy.uid is not None  # the copies were grouped by the UID inside them
+    return Delete(copy.uid, copy.calendar, label,
                   "a second copy of this event (a calendar app moved or copied it, or the "
                   "server kept it twice); one copy stays", href=copy.href, etag=copy.etag,
                   counts_as_removal=False, extra_copy=True)
@@ -125,18 +126,18 @@ def _precious(rec: Record | None) -> bool:
 
 
 def _create(want: DesiredObject, reason: str) -> Action:
-    return Action("create", want.uid, want.calendar, want.label, reason, desired=want)
+    return Create(want.uid, want.calendar, want.label, reason, desired=want)
 
 
 def _update(want: DesiredObject, rem: RemoteObject, reason: str) -> Action:
-    return Action("update", want.uid, want.calendar, want.label, reason,
+    return Update(want.uid, want.calendar, want.label, reason,
                   href=rem.href, etag=rem.etag, desired=want)
 
 
 def _delete(uid: str, rem: RemoteObject, rec: Record | None, reason: str,
             removal: bool) -> Action:
     label = rec.label if rec else "an event pseudocal made earlier"
-    return Action("delete", uid, rem.calendar, label, reason, href=rem.href, etag=rem.etag,
+    return Delete(uid, rem.calendar, label, reason, href=rem.href, etag=rem.etag,
                   counts_as_removal=removal)
 
 
@@ -173,7 +174,7 @@ def check_safety(actions: list[Action], guarded: Guarded, max_share: float,
     """
     if allow:
         return
-    removals = sum(1 for a in actions if a.op == "delete" and a.counts_as_removal)
+    removals = sum(1 for a in actions if isinstance(a, Delete) and a.counts_as_removal)
     if guarded.managed == 0 and guarded.recorded > SMALL_CHANGE and \
             any(a.op == "create" for a in actions):
         raise SafetyRefusal(
