@@ -16,7 +16,7 @@
 ConflictError and ObjectRefused concern one object: the sync records them per action and
 goes on with the others (`sync` then exits 12). Any other ServerError stops the sync.
 
-Exit 2 is left to argparse (usage errors). `cli.render_error` is the one place
+Exit 2 is left to argparse (usage errors). `cli.output.render_error` is the one place
 that turns these into words for a human; each carries `next_step`.
 
 Messages never contain a client's identity: they name pseudonyms, row ids,

@@ -135,7 +135,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> m.Setting
 def online_texts(settings: m.Settings) -> list[tuple[str, str]]:
     """Every config-authored text that goes to the calendar, as (key path, text).
 
-    Found from the schema: any key read with `durations.online_text` (a future text key
+    Found from the schema: any key read with `config.values.online_text` (a future text key
     is included by being read that way). A text equal to pseudocal's built-in default is
     its own phrase, not the practitioner's, and is left out (`privacy.OWN_PHRASES`).
     """

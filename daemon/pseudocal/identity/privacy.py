@@ -3,7 +3,7 @@
 Two checks share one idea of "names a client" (`Identities.find`):
 
 * **Config texts** (titles, alarm texts, the checklist, the reminder word: every key read
-  with `durations.online_text`) are checked when a sync, `check` or the daemon builds
+  with `config.values.online_text`) are checked when a sync, `check` or the daemon builds
   the objects, against the clients in the store at that moment (`config_text_problems`):
   a hit is a config error that names the key and what kind of identity it holds, never
   the word.
