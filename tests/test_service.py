@@ -25,6 +25,7 @@ from daemonproc import (
     status_json,
     wait_for,
 )
+from knobs import knobs
 from pseudocal.service import health, notify
 
 pytestmark = pytest.mark.integration
@@ -429,8 +430,9 @@ def test_a_server_that_never_finishes_answering_neither_blocks_the_stop_nor_feed
         url = f"http://127.0.0.1:{server.port}/practitioner/practice/"
         practice = Practice(tmp_path / "p", url).create(["Jane Example"])
         practice.sessions = [practice.weekly(0)]
-        daemon = start(practice, listener, tmp_path, WATCHDOG_USEC="1000000",
-                       PSEUDOCAL_STOP_GRACE="3", PSEUDOCAL_SYNC_STUCK_AFTER="2")
+        daemon = DaemonProcess(practice.write(), tmp_path / "daemon.log",
+                               env={"NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "1000000"},
+                               prefix=knobs(STOP_GRACE=3, SYNC_STUCK_AFTER=2))
         stack.callback(daemon.close)  # never leave it behind, whatever fails
         assert listener.wait("READY") == "1"
         time.sleep(4)  # the first sync is now stuck in a response that never ends

@@ -2,7 +2,7 @@
 
 Pure: built from the config (breaks, supervision, reminders, warnings) and what the
 caller read from the store. A session is named by its pseudonym only when the store knows
-it (`pseudonyms`: normalised config value -> pseudonym, clients.known_pseudonyms); any
+it (`pseudonyms`: normalised config value -> pseudonym, naming.known_pseudonyms); any
 other value, perhaps a real name typed by mistake into `client =`, is shown only by its
 place, sessions[N], in the rows, the warnings and --json alike (no store: every session).
 Real names appear only when the caller passes `names` (the command does so for --reveal).

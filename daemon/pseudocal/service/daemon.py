@@ -61,7 +61,6 @@ CONFIG_POLL = 2.0  # seconds between looks at the config file
 REQUEST_TIMEOUT = 20.0  # seconds for one CalDAV request; also bounds the stop
 STOP_GRACE = 40  # seconds the stop waits for the sync in flight (TimeoutStopSec=60s)
 SYNC_STUCK_AFTER = 900  # seconds: a sync running longer than this withholds the watchdog
-# both can be lowered with PSEUDOCAL_STOP_GRACE / PSEUDOCAL_SYNC_STUCK_AFTER (for tests)
 REMOTE_CALLS = frozenset({"list", "get", "multiget", "create", "update", "delete"})
 
 
@@ -145,9 +144,8 @@ class Daemon:
         self.watcher = ConfigWatcher(path)
         self.last_tick = time.monotonic()
         self.sync_started: float | None = None  # monotonic start of the sync in flight
-        env = os.environ if env is None else env
-        self.stop_grace = float(env.get("PSEUDOCAL_STOP_GRACE", STOP_GRACE))
-        self.stuck_after = float(env.get("PSEUDOCAL_SYNC_STUCK_AFTER", SYNC_STUCK_AFTER))
+        self.stop_grace = float(STOP_GRACE)
+        self.stuck_after = float(SYNC_STUCK_AFTER)
         self.state_path = health.state_file(settings)
         self.state = health.DaemonState(pid=os.getpid(), config=str(path),
                                         every=settings.sync.every.total_seconds(),
