@@ -14,9 +14,9 @@ def pytest_configure(config):
 def radicale(tmp_path):
     """A recording Radicale on a free loopback port with practitioner/practice."""
     pytest.importorskip("radicale")
-    from pseudocal.cli.devserver import start_radicale
+    from recording import start_recording
 
-    server = start_radicale(tmp_path / "radicale", record=True)
+    server = start_recording(tmp_path / "radicale")
     try:
         server.make_calendar("practitioner", "practice")
         server.reset_counters()

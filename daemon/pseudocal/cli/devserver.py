@@ -1,12 +1,12 @@
 """An embedded Radicale on loopback, for `pseudocal demo` and for the tests.
 
 Radicale's own WSGI application runs behind a threaded `wsgiref` server in a
-background thread. A small middleware counts every request (and, with
-`record=True`, keeps method, path, query, headers and body) before Radicale
-sees it. Only loopback addresses are accepted: this server has no
+background thread. A small middleware counts every request before Radicale sees it
+(`DevServer.wrap` puts another one in front of Radicale: the tests' recorder, in
+tests/recording.py). Only loopback addresses are accepted: this server has no
 authentication (`[auth] type = none`, any user name and password pass).
 
-    with start_radicale(tmp_path, record=True) as server:
+    with start_radicale(tmp_path) as server:
         url = server.make_calendar("practitioner", "practice")
 
 Radicale is an optional extra: it is imported only when a server starts.
@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import base64
 import http.client
-import io
 import ipaddress
 import logging
 import socket
 import socketserver
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
@@ -34,20 +32,6 @@ _MKCALENDAR_BODY = (
     "<D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set>"
     "</C:mkcalendar>"
 )
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str  # as sent, still percent-encoded
-    query: str
-    headers: dict[str, str]  # canonical names: "If-None-Match"
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        """A header by case-insensitive name."""
-        wanted = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
 
 def loopback_host(host: str) -> str:
@@ -69,61 +53,22 @@ def loopback_host(host: str) -> str:
 # ---------------------------------------------------------------- WSGI plumbing
 
 
-def _headers_of(environ: dict) -> dict[str, str]:
-    headers = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            name = key
-        else:
-            continue
-        headers["-".join(part.capitalize() for part in name.split("_"))] = value
-    return headers
+class _Counter:
+    """WSGI middleware: counts each request."""
 
-
-def _read_body(environ: dict) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
-
-
-class _Recorder:
-    """WSGI middleware: counts (and optionally records) each request."""
-
-    def __init__(self, app, record: bool) -> None:
+    def __init__(self, app) -> None:
         self.app = app
-        self.record = record
         self.lock = threading.Lock()
         self.count = 0
-        self.requests: list[RecordedRequest] = []
 
     def __call__(self, environ, start_response):
-        recorded = self._capture(environ) if self.record else None
         with self.lock:
             self.count += 1
-            if recorded is not None:
-                self.requests.append(recorded)
         return self.app(environ, start_response)
-
-    def _capture(self, environ) -> RecordedRequest:
-        raw = environ.get("pseudocal.raw_path", environ.get("PATH_INFO", ""))
-        return RecordedRequest(
-            method=environ["REQUEST_METHOD"],
-            path=raw.split("?", 1)[0],
-            query=environ.get("QUERY_STRING", ""),
-            headers=_headers_of(environ),
-            body=_read_body(environ),
-        )
 
     def reset(self) -> None:
         with self.lock:
             self.count = 0
-            self.requests.clear()
 
 
 class _Handler(WSGIRequestHandler):
@@ -177,12 +122,11 @@ def _radicale_app(storage_dir: Path):
 class DevServer:
     """A running embedded Radicale; see `start_radicale`."""
 
-    def __init__(self, storage_dir: Path, host: str, port: int, record: bool) -> None:
+    def __init__(self, storage_dir: Path, host: str, port: int) -> None:
         self.storage_dir = Path(storage_dir)
         self.host = loopback_host(host)
         self.port = port
-        self.record = record
-        self._recorder: _Recorder | None = None
+        self._counter: _Counter | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -192,19 +136,23 @@ class DevServer:
         if self._server is not None:
             return self
         self.storage_dir.mkdir(parents=True, exist_ok=True)
-        app = _radicale_app(self.storage_dir)
-        if self._recorder is None:
-            self._recorder = _Recorder(app, self.record)
-        self._recorder.app = app
+        app = self.wrap(_radicale_app(self.storage_dir))
+        if self._counter is None:  # kept over a restart, as the storage is
+            self._counter = _Counter(app)
+        self._counter.app = app
         server_class = _Server6 if ":" in self.host else _Server
         self._server = server_class((self.host, self.port), _Handler)
-        self._server.set_app(self._recorder)
+        self._server.set_app(self._counter)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name=f"radicale:{self.port}", daemon=True)
         self._thread.start()
         return self
+
+    def wrap(self, app):
+        """The WSGI application behind the counter: Radicale's own, here."""
+        return app
 
     def stop(self) -> None:
         """Stop serving, join the threads and release the port. Idempotent."""
@@ -274,27 +222,18 @@ class DevServer:
     # ------------------------------------------------------------ counters
 
     @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the recorded requests (empty unless record=True)."""
-        if self._recorder is None:
-            return []
-        with self._recorder.lock:
-            return list(self._recorder.requests)
-
-    @property
     def request_count(self) -> int:
-        return self._recorder.count if self._recorder is not None else 0
+        return self._counter.count if self._counter is not None else 0
 
     def reset_counters(self) -> None:
-        if self._recorder is not None:
-            self._recorder.reset()
+        if self._counter is not None:
+            self._counter.reset()
 
 
-def start_radicale(storage_dir: Path, host: str = "127.0.0.1", port: int = 0,
-                   record: bool = False) -> DevServer:
+def start_radicale(storage_dir: Path, host: str = "127.0.0.1", port: int = 0) -> DevServer:
     """Start Radicale on host:port (0 = a free port) serving `storage_dir`.
 
     Without authentication every client may read and write every calendar:
     that is why only loopback is allowed.
     """
-    return DevServer(storage_dir, host, port, record).start()
+    return DevServer(storage_dir, host, port).start()
