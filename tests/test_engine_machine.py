@@ -47,7 +47,7 @@ from pseudocal.config import loader
 from pseudocal.crypto import is_own_uid, make_uid
 from pseudocal.errors import PseudocalError, ServerError
 from pseudocal.events.render import content_hash
-from pseudocal.models import ClientIdentity, Recurrence, SessionRule
+from pseudocal.models import ClientIdentity, Delete, Recurrence, SessionRule
 from pseudocal.remote.memory import MemoryRemote, uid_of
 from pseudocal.service import health
 from pseudocal.store import Store
@@ -241,7 +241,7 @@ class EngineMachine(RuleBasedStateMachine):
             event(f"{self.dialect}: an event blocked by a copy in personal")
         if any(f.kind == "refused" for f in result.failed):
             event(f"{self.dialect}: a write refused, the others done")
-        if any(a.extra_copy for a in result.actions):
+        if any(isinstance(a, Delete) and a.extra_copy for a in result.actions):
             event(f"{self.dialect}: a second copy deleted")
         if any("another href" in a.reason for a in result.actions):
             event(f"{self.dialect}: a moved event kept at its new href")
