@@ -51,3 +51,36 @@ def test_a_pseudonym_typed_with_ascii_look_alikes_of_one_in_use_is_refused():
     with pytest.raises(InputError, match="looks like one already in use"):
         clients.choose_pseudonym(new, [], {"Woodland Gazelle"}, "W00dland Gazelle")
     assert clients.choose_pseudonym(new, [], {"Woodland Gazelle"}, "Woodland Heron")
+
+
+@pytest.mark.parametrize("name, text", [
+    ("Hazel Prompttest", "Screen break, then \u0397AZEL"),  # Greek capital Eta
+    ("Jane Quimby", "JA\u039dE"), ("Ottilie Brackenbury", "BRACKEN\u0392URY"),
+    ("Smart \u05e1\u05d9\u05e7", "S\u05e1\u05d9\u05e7"),  # a letter whose prototype is "'"
+    ("Jane Quimby", "Qu1mby")])
+def test_capitals_of_other_scripts_and_letters_like_punctuation_are_found(name, text):
+    assert privacy.Identities.of([ClientIdentity(name)]).find(text) is not None
+
+
+def test_a_calendar_url_naming_a_client_is_a_config_error_before_any_request(tmp_path, capsys):
+    import json as json_
+    from practice import Practice
+    p = Practice(tmp_path, "http://127.0.0.1:9/practitioner/ottilie-b/")
+    p.write_config()
+    assert p.run("init") == 0
+    assert p.run("client", "add", stdin=json_.dumps({"name": "Ottilie Brackenbury"})) == 0
+    capsys.readouterr()
+    assert p.run("check", "--create-calendars") == 3  # port 9: any request would fail (6)
+    out = capsys.readouterr().out
+    assert "calendar.url" in out and "this calendar URL contains a client's name" in out
+    assert "ottilie" not in out.lower()
+    p.calendar_url = "http://127.0.0.1:9/practitioner/practice/"  # control
+    assert p.run("check", "--offline") == 0
+
+
+def test_a_url_with_a_space_is_a_config_error_not_a_traceback(tmp_path, capsys):
+    from practice import Practice
+    p = Practice(tmp_path, "https://Jane Quimby.example/")
+    assert p.run("check", "--offline") == 3
+    said = "".join(capsys.readouterr())
+    assert "calendar.url" in said and "Quimby" not in said and "Traceback" not in said

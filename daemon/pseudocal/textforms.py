@@ -84,9 +84,11 @@ def canon_char(char: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _folded(char: str) -> str:
-    """Case-folded, and for a non-ASCII character its TR39 prototype, preferring an ASCII
-    look-alike of its small, own or capital form in that order (Cyrillic "м" is read as
-    its capital "М", whose prototype is Latin "M", so both cases of a letter agree);
+    """Case-folded, and for a non-ASCII letter its TR39 prototype, preferring an ASCII
+    letter or digit that looks like its own, small or capital form in that order (Greek
+    "Η" is Latin "H", not the "n" its small form "η" is like; Cyrillic "м" is read as its
+    capital "М", whose prototype is Latin "M"); a letter whose prototype is punctuation
+    (Hebrew "י" is like an apostrophe) stays a letter, or a name in it would vanish;
     decimal digits of any script as ASCII digits."""
     if char.isascii():
         return char.casefold()
@@ -99,11 +101,12 @@ def _folded(char: str) -> str:
     if not unicodedata.category(char).startswith("L"):
         return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
     table, small = _prototypes(), char.casefold()
-    for form in (small, char, char.upper()):
+    for form in (char, small, char.upper()):
         mapped = _plain(table.get(form, form))
-        if mapped.isascii():
+        if mapped.isascii() and mapped.isalnum():  # a letter's look-alike must be a letter
             return mapped
-    return _plain(table.get(small, small))
+    mapped = _plain(table.get(small, small))
+    return mapped if mapped.isalnum() else small
 
 
 def _plain(text: str) -> str:
