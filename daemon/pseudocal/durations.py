@@ -262,7 +262,16 @@ def online_text(value: Any, placeholder: bool = False) -> str:
 def url(value: Any) -> str:
     """An http(s) calendar URL without credentials; plain http only to a loopback host."""
     found = text(value)
-    parts = urlsplit(found)
+    if any(c.isspace() for c in found):
+        raise ValueProblem("a URL cannot hold spaces or line breaks",
+                           "write a space inside the path as %20; a host name has none")
+    try:
+        parts = urlsplit(found)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueProblem("this is not a URL that can be read (a bad port or brackets)",
+                           'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"'
+                           ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueProblem('this is not an http(s) URL',
                            'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"')
@@ -276,8 +285,9 @@ def url(value: Any) -> str:
 
 
 def _is_loopback(host: str) -> bool:
-    """The one loopback rule, also the proxy rule's (127.1, 0x7f000001, [::ffff:127.0.0.1],
-    localhost.localdomain... all count: `remote.network.is_loopback`)."""
+    """The one loopback rule, also the proxy rule's (127.1, 0x7f000001, [::ffff:127.0.0.1]
+    and localhost count; another name only as /etc/hosts maps it to loopback alone:
+    `remote.network.is_loopback`)."""
     from .remote.network import is_loopback
     return is_loopback(host)
 
