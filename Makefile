@@ -16,10 +16,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/pseudocal demo $(DEMO_ARGS)
 
+# One worker per core, each taking whole files (module fixtures and counts stay together);
+# `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/ruff check daemon tests
 	$(BIN)/mypy daemon/pseudocal
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench_sync.py

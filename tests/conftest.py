@@ -10,6 +10,29 @@ def pytest_configure(config):
                    "PSEUDOCAL_INTEROP_SERVERS names them; see tests/interop/run.sh)")
 
 
+FIGURES: list[str] = []  # what `figure` recorded, in the order the reports came in
+
+
+@pytest.fixture
+def figure(record_property):
+    """`figure(text)`: a measured figure (a count the closing note cites), printed in the
+    run's summary under "figures". It travels in the test's report, so the figures of
+    tests that ran in xdist workers are printed too."""
+    return lambda text: record_property("figure", text)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        FIGURES.extend(value for key, value in report.user_properties if key == "figure")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture
 def radicale(tmp_path):
     """A recording Radicale on a free loopback port with practitioner/practice."""

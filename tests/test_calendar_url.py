@@ -237,15 +237,16 @@ def web_page():
         server.server_close()
 
 
-@pytest.mark.parametrize("status", [200, 207, 405])
+@pytest.mark.parametrize("status", [200, 207, 405, 501])  # 501: python -m http.server
 def test_a_web_page_is_a_clear_error_with_no_traceback_or_body_in_the_log(
         tmp_path, web_page, capsys, status):
     practice = two_sessions(tmp_path / "practice", web_page(status), None, capsys)
     assert practice.run("sync", "--verbose") == 6
     err = capsys.readouterr().err
     assert practice.calendar_url in err
-    if status == 405:
-        assert "is not a WebDAV collection: it answered PROPFIND with 405" in err
+    if status in (405, 501):
+        assert f"is not a WebDAV collection: it answered PROPFIND with {status}" in err
+        assert "the server is failing" not in err
     else:
         assert "instead of a WebDAV listing of the calendar" in err
     assert "Traceback" not in err and "Expected some valid XML" not in err

@@ -147,8 +147,10 @@ def test_bad_config_lists_every_problem_with_its_key(tmp_path):
                    'duration = "50"\n')
     result = pseudocal("check", "--config", str(bad))
     assert result.returncode == 3
-    for fragment in ("timezone", "pasword_file", "sessions[0].duration", "50m", str(bad)):
+    for fragment in ("timezone", "calendar: a key that is not known here",
+                     "did you mean 'password_file'?", "sessions[0].duration", "50m", str(bad)):
         assert fragment in result.stdout + result.stderr
+    assert "pasword_file" not in result.stdout + result.stderr  # an unknown key: not repeated
 
 
 def test_demo_once_pushes_and_a_second_sync_writes_nothing(tmp_path):

@@ -185,6 +185,84 @@ def test_control_escape_and_bidi_characters_are_refused_naming_the_field(
     assert practice.count() == before
 
 
+# Characters that show nothing, or a blank other than the ordinary space: each would make
+# two different values look alike (or hide a name's parts from a reader). Unicode's
+# default-ignorables, the other space separators (Zs), and the blank braille pattern.
+INVISIBLE = {
+    "HANGUL CHOSEONG FILLER": "\u115f", "HANGUL JUNGSEONG FILLER": "\u1160",
+    "HANGUL FILLER": "\u3164", "HALFWIDTH HANGUL FILLER": "\uffa0",
+    "COMBINING GRAPHEME JOINER": "\u034f", "VARIATION SELECTOR-1": "\ufe00",
+    "VARIATION SELECTOR-16": "\ufe0f", "VARIATION SELECTOR-17": "\U000e0100",
+    "VARIATION SELECTOR-256": "\U000e01ef", "MONGOLIAN FREE VARIATION SELECTOR ONE": "\u180b",
+    "MONGOLIAN FREE VARIATION SELECTOR FOUR": "\u180f", "MONGOLIAN VOWEL SEPARATOR": "\u180e",
+    "KHMER VOWEL INHERENT AQ": "\u17b4", "KHMER VOWEL INHERENT AA": "\u17b5",
+    "WORD JOINER": "\u2060", "INVISIBLE TIMES": "\u2062", "(reserved U+2065)": "\u2065",
+    "NOMINAL DIGIT SHAPES": "\u206f", "ZERO WIDTH NO-BREAK SPACE": "\ufeff",
+    "ARABIC LETTER MARK": "\u061c", "TAG LATIN SMALL LETTER A": "\U000e0061",
+    "IDEOGRAPHIC SPACE": "\u3000", "NO-BREAK SPACE": "\u00a0", "EN QUAD": "\u2000",
+    "FIGURE SPACE": "\u2007", "NARROW NO-BREAK SPACE": "\u202f", "OGHAM SPACE MARK": "\u1680",
+    "MEDIUM MATHEMATICAL SPACE": "\u205f", "BRAILLE PATTERN BLANK": "\u2800",
+    "LINE SEPARATOR": "\u2028", "PARAGRAPH SEPARATOR": "\u2029", "PRIVATE USE": "\ue000",
+    "(unassigned U+0378)": "\u0378", "DELETE": "\x7f", "(surrogate U+D800)": "\ud800",
+}
+
+
+@pytest.mark.parametrize("char", INVISIBLE.values(), ids=INVISIBLE.keys())
+def test_every_invisible_character_is_refused_naming_the_field_and_escaped_on_output(char):
+    for field in identity_input.FIELDS:
+        with pytest.raises(InputError) as caught:
+            identity_input.clean(field, f"Zed{char}Test Person")
+        said = caught.value.message + caught.value.next_step
+        assert caught.value.message.startswith(f"{field}: contains ") and char not in said
+        assert "Zed" not in said and "Person" not in said
+    assert terminal.is_unsafe(char) and terminal.unsafe_in(f"Zed{char}Test")
+    shown = terminal.safe(f"Zed{char}Test Person")
+    assert char not in shown and shown.isascii() and shown.isprintable()
+    assert shown == f"Zed{terminal.escape(char)}Test Person"
+
+
+@pytest.mark.parametrize("char", ["\u115f", "\ufe0f", "\u034f", "\u3000", "\u2800",
+                                  "\u00a0", "\U000e0100"])
+def test_client_add_refuses_an_invisible_character_without_echoing_it(practice, char):
+    before = practice.count()
+    document = json.dumps({"name": f"Zed{char}Test Person"})  # \uXXXX escapes, as printf's
+    done = practice.run("client", "add", stdin=document)
+    assert done.returncode == 9, done.stdout + done.stderr
+    assert "name: contains a control character" in done.stderr
+    assert char not in done.stdout + done.stderr and "Person" not in done.stdout + done.stderr
+    assert practice.count() == before
+    raw = practice.run("client", "add", stdin=f'name = "Zed{char}Test Person"\n')  # TOML
+    assert raw.returncode == 9 and "name: contains a control character" in raw.stderr
+    assert practice.count() == before
+
+
+def test_the_ordinary_space_and_visible_letters_stay_allowed():
+    for text in ("Zed Test Person", "Zoë Ångström", "王芳", "O’Brien-Smith", "Jean‐Luc"):
+        assert identity_input.clean("name", text) == text
+        assert terminal.safe(text) == text
+
+
+def test_invisible_characters_in_the_store_are_escaped_by_client_list_and_show(tmp_path):
+    p = Practice(tmp_path)
+    crypto.write_key_file(p.key_path, crypto.generate_key())
+    chars = "".join(INVISIBLE[k] for k in ("HANGUL CHOSEONG FILLER", "VARIATION SELECTOR-16",
+                                           "COMBINING GRAPHEME JOINER", "IDEOGRAPHIC SPACE",
+                                           "BRAILLE PATTERN BLANK"))
+    hidden = ClientIdentity("Zed\u115fTest\u3000Person", email="zed\ufe0f@example.org",
+                            notes="a\u034fb\u2800c", contact="via\u00a0phone")
+    with Store.create(p.store_path, crypto.load_key_file(p.key_path)) as store:
+        store.add_client(hidden, "Amber Falcon")  # the Store itself does not check input
+    listed, shown = p.run("client", "list"), p.run("client", "show", "Amber Falcon")
+    for done in (listed, shown):
+        assert done.returncode == 0, done.stderr
+        screen = done.stdout + done.stderr
+        assert not any(ch in screen for ch in chars + "\u00a0"), screen
+        assert not any(terminal.is_unsafe(ch) for ch in screen.replace("\n", ""))
+    assert "Zed\\u115fTest\\u3000Person" in listed.stdout
+    for escaped in ("\\u115f", "\\u3000", "\\ufe0f", "\\u034f", "\\u2800", "\\u00a0"):
+        assert escaped in shown.stdout, escaped
+
+
 @pytest.mark.parametrize("document, words", [
     ("Test Person Jones\n", "neither a JSON object nor a TOML document (line 1, column 6)"),
     ('{"name": "Test Person Jones",}', "not valid JSON"),

@@ -134,12 +134,13 @@ max_screen = 120
     assert error.message == f"8 problems in {path}"
     assert error.where == str(path) and error.exit_code == 3
     assert set(found) == {"timezone", "calendar.url", "calendar.server", "sync.every",
-                          "events.session_title", "sessions[1].durration",
+                          "events.session_title", "sessions[1]",
                           "sessions[1].duration", "breaks.max_screen"}
     assert found["timezone"].hint == 'did you mean "Europe/London"?'
     assert found["calendar.server"].hint == 'did you mean "radicale"?'
-    assert found["sessions[1].durration"].render("config.toml") == (
-        "config.toml: sessions[1].durration: unknown key 'durration'; did you mean 'duration'?")
+    assert found["sessions[1]"].render("config.toml").startswith(
+        "config.toml: sessions[1]: a key that is not known here (not repeated: a key could be "
+        "a name); did you mean 'duration'? known keys: client, ")
     assert found["sessions[1].duration"].render("c") == (
         'c: sessions[1].duration: this is not a duration; write 50m or PT50M')
     assert "therapy" in found["events.session_title"].hint
@@ -147,18 +148,34 @@ max_screen = 120
 
 
 @pytest.mark.parametrize("text, path, hint", [
-    ("sesions = 1\n" + BASE, "sesions", "did you mean 'sessions'?"),
-    (BASE + "[sync]\nhorizn = \"12w\"\n", "sync.horizn", "did you mean 'horizon'?"),
-    (BASE.replace("username", "usernme"), "calendar.usernme", "did you mean 'username'?"),
+    ("sesions = 1\n" + BASE, "(top level)", "did you mean 'sessions'?"),
+    (BASE + "[sync]\nhorizn = \"12w\"\n", "sync", "did you mean 'horizon'?"),
+    (BASE.replace("username", "usernme"), "calendar", "did you mean 'username'?"),
     (BASE + "[breaks]\nzzz = 1\n", "breaks", "known keys: "),
 ])
 def test_unknown_keys_get_a_suggestion(tmp_path, text, path, hint):
     found = problems(tmp_path, text)
     assert hint in found[path]
+    assert "known keys: " in found[path] and "not repeated" in found[path]
+    assert not any(typo in " ".join([*found, *found.values()])
+                   for typo in ("sesions", "horizn", "usernme", "zzz"))
+
+
+def test_two_unknown_keys_in_one_table_are_one_problem_with_both_suggestions(tmp_path):
+    found = problems(tmp_path, BASE + "[sync]\nhorizn = \"12w\"\nevry = \"5m\"\n")
+    assert found["sync"].startswith("2 keys that are not known here (not repeated")
+    assert "did you mean 'horizon' or 'every'?" in found["sync"]
+    assert "horizn" not in found["sync"] and "evry" not in found["sync"]
 
 
 @pytest.mark.parametrize("text", [
     BASE + "[breaks]\nOlga = 1\n",
+    BASE + '[breaks]\nOttilie = "x"\n',  # close to "title": still not repeated
+    BASE + "[breaks.Ottilie]\n",
+    BASE + '[[sessions]]\nclient = "Amber Falcon"\nstart = 2026-12-01T10:00:00\n'
+           'duration = "50m"\nStuart = 1\n',  # close to "start"
+    'Ottilie = 1\n' + BASE,  # close to "timezone"? at the top level, never repeated either
+    BASE + '[calendar.Ottilie]\n',
     BASE + '[calendars."Olga Petrova"]\nurl = "https://cal.example.org/x/"\n',
     BASE + "[supervision]\n[supervision.Olga-Petrova]\n[supervision.Olga-Petrova]\n",
 ])
@@ -172,7 +189,23 @@ def test_a_key_that_may_be_a_name_is_never_repeated(tmp_path, text):
         load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
     said = " ".join([caught.value.message, caught.value.next_step,
                      *(p.render("c") for p in caught.value.problems)])
-    assert "olga" not in said.casefold() and "petrova" not in said.casefold(), said
+    assert not {"olga", "petrova", "ottilie", "stuart"} & set(
+        said.casefold().replace(".", " ").replace("'", " ").split()), said
+    assert not any(n in said.casefold() for n in ("olga", "petrova", "ottilie", "stuart")), said
+
+
+@pytest.mark.parametrize("text, path, near", [
+    (BASE + '[breaks]\nOttilie = "x"\n', "breaks", "'title'"),
+    (BASE + "[breaks.Ottilie]\n", "breaks", "'title'"),
+    (BASE + '[[sessions]]\nclient = "Amber Falcon"\nstart = 2026-12-01T10:00:00\n'
+            'duration = "50m"\nStuart = 1\n', "sessions[0]", "'start'"),
+])
+def test_a_key_close_to_a_known_one_is_named_by_its_table_with_the_suggestion(
+        tmp_path, text, path, near):
+    found = problems(tmp_path, text)
+    assert found[path].startswith("a key that is not known here (not repeated: a key could "
+                                  "be a name); did you mean ")
+    assert near in found[path] and "known keys: " in found[path]
 
 
 def test_missing_required_keys(tmp_path):

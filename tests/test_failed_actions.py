@@ -91,6 +91,37 @@ def test_a_uid_conflict_is_read_recorded_and_the_sync_goes_on(setup):
     assert "/practitioner/personal/" in result.failed[0].reason
 
 
+def test_an_href_naming_a_client_is_redacted_in_the_reason_and_next_step(setup):
+    """The href that holds the UID comes from the server: a calendar named after the
+    client must not reach `sync --json`, the store's record, `check` or `status`."""
+    from pseudocal.identity import privacy
+    from pseudocal.identity import redaction as logs
+    settings, store, remote = setup
+    run(settings, store, remote)
+    saved = logs.REDACTOR.strict, logs.REDACTOR.loose
+    logs.REDACTOR.load(privacy.Identities.of(c.identity for c in store.list_clients()))
+    real_update, fail_once = remote.update, {"done": False}
+
+    def update(href, data, etag):
+        if not fail_once["done"]:
+            fail_once["done"] = True
+            raise ConflictError("taken", kind="uid", href=href,
+                                holder="/practitioner/ottilie-brackenbury/x.ics")
+        return real_update(href, data, etag)
+    remote.update = update
+    try:
+        result = run(longer(settings), store, remote)
+        items, _ = checks.failed_actions(store)
+    finally:
+        logs.REDACTOR.strict, logs.REDACTOR.loose = saved
+    (failure,) = result.failed
+    assert failure.kind == "uid-elsewhere" and "[redacted]" in failure.next_step
+    said = " ".join([failure.reason, failure.next_step, str(result.as_dict()),
+                     str(store.failed_actions()), str(items),
+                     str(health.failed_entries(store.failed_actions()))]).casefold()
+    assert "ottilie" not in said and "brackenbury" not in said
+
+
 def test_whole_server_trouble_still_stops_the_sync_and_counts_what_failed_before(setup):
     settings, store, remote = setup
     remote.refuse_writes(1, 403)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from pseudocal.cli import checks, main
+from pseudocal.cli.output import render_error
 from pseudocal.config.loader import load_settings
 from pseudocal.errors import ConfigError, ServerError
 from pseudocal.models import CalendarSettings
@@ -387,6 +388,95 @@ def test_sync_against_a_redirecting_server_exits_6_naming_both_urls(serve, tmp_p
     assert "next step:" in err
 
 
+SYNTHETIC = "Ottilie Brackenbury"  # a made-up client; no part of it may reach the terminal
+
+
+class _Home(_Handler):
+    """A calendar home at /p2/ whose one calendar is named after a client."""
+
+    def do_PROPFIND(self):
+        self.record()
+        body = (b'<?xml version="1.0" encoding="utf-8"?>\n'
+                b'<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+                b'<d:response><d:href>/p2/</d:href><d:propstat><d:prop><d:resourcetype>'
+                b'<d:collection/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK'
+                b'</d:status></d:propstat></d:response>'
+                b'<d:response><d:href>/p2/ottilie-brackenbury/</d:href><d:propstat><d:prop>'
+                b'<d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop>'
+                b'<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'
+                b'</d:multistatus>')
+        self.reply(207, body, {"Content-Type": "application/xml; charset=utf-8"})
+
+
+def _practice_with_client(url: str, tmp_path, capsys, monkeypatch) -> Path:
+    import io
+    state = tmp_path / "state"
+    config = tmp_path / "config.toml"
+    config.write_text(f'timezone = "Europe/London"\n\n[calendar]\nurl = "{url}"\n\n'
+                      f'[store]\npath = "{state / "store.db"}"\n'
+                      f'key_file = "{state / "store-key"}"\n', encoding="utf-8")
+    assert main(["init", "--config", str(config)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"name": "%s"}' % SYNTHETIC))
+    assert main(["client", "add", "--config", str(config)]) == 0
+    capsys.readouterr()
+    return config
+
+
+def _all_output(config: Path, capsys) -> str:
+    """What sync and check print, as text and as JSON (each exits non-zero)."""
+    seen = []
+    for argv in (["sync"], ["sync", "--json"], ["check"], ["check", "--json"]):
+        assert main([*argv, "--config", str(config)]) != 0
+        out, err = capsys.readouterr()
+        seen.append(out + err)
+    return "\n".join(seen)
+
+
+def _leaks(text: str) -> list[str]:
+    folded = text.casefold()
+    return [part for part in SYNTHETIC.casefold().split() if part in folded]
+
+
+def test_a_redirect_target_naming_a_client_is_redacted_in_the_next_step_too(
+        serve, tmp_path, capsys, monkeypatch):
+    """The message and the next step both quote the redirect's target: neither may show
+    the client's name it holds (render_error, --json, and `check`)."""
+    source = serve(_Redirect)
+    source.location = f"http://127.0.0.1:{source.port}/Ottilie-Brackenbury/cal/"
+    config = _practice_with_client(source.url(), tmp_path, capsys, monkeypatch)
+    shown = _all_output(config, capsys)
+    assert "next step:" in shown and '"next_step"' in shown and "[redacted]" in shown
+    assert _leaks(shown) == [], shown
+
+
+def test_a_calendar_home_whose_calendar_is_named_after_a_client_is_redacted_in_the_next_step(
+        serve, tmp_path, capsys, monkeypatch):
+    home = serve(_Home)
+    config = _practice_with_client(home.url(path="/p2/"), tmp_path, capsys, monkeypatch)
+    shown = _all_output(config, capsys)
+    assert "not a calendar" in shown and "such as" in shown and "[redacted]" in shown
+    assert _leaks(shown) == [], shown
+
+
+def test_control_without_a_client_in_the_store_the_next_step_names_the_url(serve, capsys):
+    """The redaction is what hides it: the same error, shown with nobody loaded, names
+    the target in its next step."""
+    from pseudocal.identity import redaction as logs
+    source = serve(_Redirect)
+    source.location = f"http://127.0.0.1:{source.port}/Ottilie-Brackenbury/cal/"
+    saved = logs.REDACTOR.strict, logs.REDACTOR.loose
+    logs.REDACTOR.strict = logs.REDACTOR.loose = None
+    try:
+        with remote_for(source.url()) as remote, pytest.raises(ServerError) as caught:
+            remote.list()
+        render_error(caught.value)
+    finally:
+        logs.REDACTOR.strict, logs.REDACTOR.loose = saved
+    err = capsys.readouterr().err
+    step = next(line for line in err.splitlines() if "next step:" in line)
+    assert "Ottilie-Brackenbury" in step
+
+
 # ---------------------------------------------------------------- proxies
 
 
@@ -513,7 +603,7 @@ PROXY = "http://proxy.example.org:3128"
     ("https://127.8.9.10/dav/", {"HTTPS_PROXY": PROXY}, None),
     ("https://[::1]/dav/", {"HTTPS_PROXY": PROXY}, None),
     ("https://localhost/dav/", {"HTTPS_PROXY": PROXY}, None),
-    ("https://cal.localhost/dav/", {"HTTPS_PROXY": PROXY}, None),
+    ("https://localhost./dav/", {"HTTPS_PROXY": PROXY}, None),  # *.localhost: test_loopback
     ("https://cal.example.org/dav/", {"HTTPS_PROXY": PROXY, "NO_PROXY": "example.org"}, None),
     ("https://cal.example.org/dav/", {"HTTPS_PROXY": PROXY, "no_proxy": ".example.org"}, None),
     ("https://cal.example.org/dav/", {"HTTPS_PROXY": PROXY, "NO_PROXY": "*"}, None),

@@ -519,11 +519,10 @@ def test_the_comparison_catches_gap_and_fold_occurrences_without_overrides_in_kh
     assert not differences([sent], khal.expand([sent]), "control")
 
 
-def test_the_count_of_instants_compared(capsys):
+def test_the_count_of_instants_compared(figure):
     """Runs after the comparisons in this module: the numbers the closing note cites."""
     counts = {k: v for k, v in COUNTS.items() if k != "control"}
     if counts:
-        with capsys.disabled():
-            print(f"\ninstants compared with zoneinfo over {YEARS} years, "
-                  f"{len(all_sent())} objects: " +
-                  ", ".join(f"{parser} {n}" for parser, n in sorted(counts.items())))
+        figure(f"instants compared with zoneinfo over {YEARS} years, "
+               f"{len(all_sent())} objects: " +
+               ", ".join(f"{parser} {n}" for parser, n in sorted(counts.items())))

@@ -291,10 +291,9 @@ def test_smuggled_identities_are_refused_at_every_text_key(ident, other, carrier
             ATTEMPTS["objects"] += 1
 
 
-def test_the_count_of_smuggling_attempts(capsys):
+def test_the_count_of_smuggling_attempts(figure):
     """Runs after the property test in this module: the number the closing note cites."""
     if ATTEMPTS["refused"]:
-        with capsys.disabled():
-            print(f"\nsmuggling attempts refused: {ATTEMPTS['refused']} config texts, "
-                  f"{ATTEMPTS['objects']} rendered objects (controls passed: "
-                  f"{ATTEMPTS['controls']})")
+        figure(f"smuggling attempts refused: {ATTEMPTS['refused']} config texts, "
+               f"{ATTEMPTS['objects']} rendered objects (controls passed: "
+               f"{ATTEMPTS['controls']})")

@@ -5,9 +5,16 @@ from datetime import date, timedelta
 
 import pytest
 
+from davservers import profile_of
 from practice import Practice, Session
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server(dav_server):
+    """The embedded Radicale, then a Xandikos (tests/conftest.py `dav_server`)."""
+    return dav_server
 
 
 def stored(server) -> bytes:
@@ -21,11 +28,12 @@ def sent(server) -> bytes:
 
 
 def test_a_published_text_that_a_later_client_makes_identifying_leaves_the_calendar(
-        tmp_path, radicale, capsys):
+        tmp_path, server, capsys):
     """An alarm written before Gwen was a client goes online; once Gwen Ng is added the
     next sync replaces it with pseudocal's own text (exit 3, the key named, never the
     word), instead of failing every sync while the text stays online."""
-    p = Practice(tmp_path / "p", radicale.calendar_url("practitioner", "practice"),
+    p = Practice(tmp_path / "p", server.calendar_url("practitioner", "practice"),
+                 profile=profile_of(server),
                  header_extra='[breaks]\nalarm = "Phone Gwen about the rota"\n')
     p.root.mkdir()
     assert p.run("init") == 0
@@ -33,25 +41,26 @@ def test_a_published_text_that_a_later_client_makes_identifying_leaves_the_calen
     start = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 + 7)
     p.sessions = [Session(first, f"{start}T10:00:00")]
     assert p.run("sync") == 0
-    assert b"phone gwen about the rota" in stored(radicale)
+    assert b"phone gwen about the rota" in stored(server)
 
     p.add_client("Gwen Ng", capsys)
     capsys.readouterr()
-    radicale.reset_counters()
+    server.reset_counters()
     assert p.run("sync") == 3
     out = capsys.readouterr()
     said = out.out + out.err
     assert "breaks.alarm" in said and "gwen" not in said.casefold()
-    assert b"gwen" not in stored(radicale) and b"gwen" not in sent(radicale)
-    assert b"stand up and walk around" in stored(radicale)  # pseudocal's own alarm text
-    assert p.run("sync") == 3 and b"gwen" not in stored(radicale)  # until it is reworded
+    assert b"gwen" not in stored(server) and b"gwen" not in sent(server)
+    assert b"stand up and walk around" in stored(server)  # pseudocal's own alarm text
+    assert p.run("sync") == 3 and b"gwen" not in stored(server)  # until it is reworded
 
 
-def test_pseudocals_own_words_in_the_log_survive_clients_named_like_them(tmp_path, radicale,
+def test_pseudocals_own_words_in_the_log_survive_clients_named_like_them(tmp_path, server,
                                                                           capsys):
     """Clients called Will Screen and Walk Book: the sync's log still says "screen break"
     and "Book supervision" (pseudocal's own words), and never a client's whole name."""
-    p = Practice(tmp_path / "p", radicale.calendar_url("practitioner", "practice"),
+    p = Practice(tmp_path / "p", server.calendar_url("practitioner", "practice"),
+                 profile=profile_of(server),
                  header_extra="[breaks]\n[supervision]\n")
     p.root.mkdir()
     assert p.run("init") == 0

@@ -8,6 +8,7 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
+from davservers import path_of, profile_of
 from practice import Practice, Session
 from pseudocal.config import loader
 from pseudocal.models import DEFAULT_CHECKLIST
@@ -16,6 +17,12 @@ from pseudocal.selfcare import planning
 
 pytestmark = pytest.mark.integration
 UTC = timezone.utc
+
+
+@pytest.fixture
+def server(dav_server):
+    """The embedded Radicale, then a Xandikos (tests/conftest.py `dav_server`)."""
+    return dav_server
 
 
 def next_monday() -> date:
@@ -28,11 +35,12 @@ WEDNESDAY, FRIDAY = MONDAY + timedelta(days=2), MONDAY + timedelta(days=4)
 
 
 @pytest.fixture
-def practice(tmp_path, radicale, capsys):
-    selfcare_url = radicale.make_calendar("practitioner", "selfcare")
+def practice(tmp_path, server, capsys):
+    selfcare_url = server.make_calendar("practitioner", "selfcare")
     extra = (f'[calendars.selfcare]\nurl = "{selfcare_url}"\n\n[breaks]\nmax_screen = "1h30m"\n\n'
              f'[supervision]\nstart = {FRIDAY}T14:00:00\nduration = "1h"\n\n')
-    p = Practice(tmp_path / "practice", radicale.calendar_url("practitioner", "practice"),
+    p = Practice(tmp_path / "practice", server.calendar_url("practitioner", "practice"),
+                 profile=profile_of(server),
                  header_extra=extra)
     p.root.mkdir()
     assert p.run("init") == 0
@@ -45,7 +53,7 @@ def practice(tmp_path, radicale, capsys):
                 extra='count = 4\ntimezone = "America/New_York"'),
     ]
     capsys.readouterr()
-    radicale.reset_counters()
+    server.reset_counters()
     return p
 
 
@@ -55,10 +63,10 @@ def sync(p: Practice, capsys) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def events(radicale, name: str) -> dict[str, tuple[Calendar, object]]:
+def events(server, name: str) -> dict[str, tuple[Calendar, object]]:
     """Every object on the server's calendar `name`, by file name."""
     found = {}
-    for path in radicale.collection_dir("practitioner", name).glob("*.ics"):
+    for path in server.collection_dir("practitioner", name).glob("*.ics"):
         cal = Calendar.from_ical(path.read_bytes())
         found[path.name] = (cal, cal.walk("VEVENT")[0])
     return found
@@ -87,13 +95,13 @@ def alarm(event) -> tuple[str, timedelta]:
     return str(found["DESCRIPTION"]), found["TRIGGER"].dt
 
 
-def test_breaks_supervision_and_reminders_reach_the_phone(practice, radicale, capsys):
+def test_breaks_supervision_and_reminders_reach_the_phone(practice, server, capsys):
     first = sync(practice, capsys)
     now = datetime.now(UTC)
     short = planning.reminders(loader.load_settings(practice.config, env={}), now)
     assert short  # one hour of supervision: the months with sessions fall short
     assert first["created"] == 3 + 2 + 1 + len(short) and first["conflicts"] == 0
-    main, care = events(radicale, "practice"), events(radicale, "selfcare")
+    main, care = events(server, "practice"), events(server, "selfcare")
     assert len(main) == 3 and len(care) == 2 + 1 + len(short)
     window = (now - timedelta(days=1), now + timedelta(days=60))
 
@@ -121,30 +129,31 @@ def test_breaks_supervision_and_reminders_reach_the_phone(practice, radicale, ca
         assert trigger == timedelta(0)
         assert str(ev["TRANSP"]) == "TRANSPARENT"
 
-    radicale.reset_counters()
+    server.reset_counters()
     again = sync(practice, capsys)
     assert (again["created"], again["updated"], again["deleted"]) == (0, 0, 0)
-    assert [r for r in radicale.requests if r.method in ("PUT", "DELETE")] == []
+    assert [r for r in server.requests if r.method in ("PUT", "DELETE")] == []
 
 
-def test_a_deleted_reminder_stays_deleted_but_a_deleted_break_comes_back(practice, radicale,
+def test_a_deleted_reminder_stays_deleted_but_a_deleted_break_comes_back(practice, server,
                                                                           capsys):
     sync(practice, capsys)
-    care = events(radicale, "selfcare")
+    care = events(server, "selfcare")
     reminder = next(n for n, (_, ev) in care.items() if str(ev["SUMMARY"]) == "Book supervision")
     brk = next(n for n, (_, ev) in care.items() if str(ev["SUMMARY"]) == "Screen break")
     for name in (reminder, brk):
-        assert radicale.http("DELETE", f"/practitioner/selfcare/{name}")[0] < 300
+        selfcare = path_of(server.calendar_url("practitioner", "selfcare"))
+        assert server.http("DELETE", f"{selfcare}{name}")[0] < 300
     result = sync(practice, capsys)
     assert (result["created"], result["updated"], result["deleted"]) == (1, 0, 0)
-    after = events(radicale, "selfcare")
+    after = events(server, "selfcare")
     assert brk in after and reminder not in after
     assert sync(practice, capsys)["created"] == 0
 
 
-def test_nothing_names_a_client_on_either_calendar(practice, radicale, capsys):
+def test_nothing_names_a_client_on_either_calendar(practice, server, capsys):
     sync(practice, capsys)
     for name in ("practice", "selfcare"):
-        for path in radicale.collection_dir("practitioner", name).glob("*.ics"):
+        for path in server.collection_dir("practitioner", name).glob("*.ics"):
             text = path.read_text(encoding="utf-8")
             assert "Test Person" not in text and "client" not in text.lower()

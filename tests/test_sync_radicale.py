@@ -308,6 +308,20 @@ def test_dry_run_shows_the_plan_a_real_sync_would_refuse(practice, server, capsy
     assert writes(server) == []
 
 
+def test_status_after_a_refused_sync_says_which_safety_valve_and_why(practice, server,
+                                                                   capsys):
+    sync_json(practice, capsys)
+    practice.sessions = []
+    assert practice.run("sync") == 7
+    capsys.readouterr()
+    assert practice.run("status") != 0
+    text = capsys.readouterr().out
+    assert "why (safety valve: config-emptied): " in text and "no sessions" in text
+    practice.run("status", "--json")
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["refused_because"] == "config-emptied" and "no sessions" in doc["run_error"]
+
+
 def test_changed_calendar_url_is_refused_and_dry_run_changes_no_record(
         practice, server, capsys):
     sync_json(practice, capsys)

@@ -167,3 +167,21 @@ def test_an_empty_day_has_a_dash_and_reminders_show(tmp_path):
     text = week.render_text(shown)
     assert [ln.split() for ln in text.splitlines() if ln.startswith("Tue")] == \
         [["Tue", "2", "Mar", "-"]]
+
+
+def test_a_config_text_naming_a_client_is_shown_as_the_sync_publishes_it(stored, capsys):
+    """`[breaks] title` naming a client: week shows pseudocal's own text there (what the
+    sync puts online), with a note naming the key, never the word; control: a text that
+    names nobody is shown as written."""
+    practice = stored
+    practice.header_extra = SUPERVISION.replace(
+        "[breaks]\n", '[breaks]\ntitle = "Phone Beta about the rota"\n')
+    capsys.readouterr()
+    assert practice.run("week", "2027-03-01") == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(week_text(practice, capsys, "2027-03-01", "--json"))
+    said = out + err + json.dumps(doc) + capsys.readouterr().err
+    assert "Beta" not in said and "rota" not in said
+    assert "Screen break" in out and "breaks.title names a client" in err
+    practice.header_extra = SUPERVISION.replace("[breaks]\n", '[breaks]\ntitle = "Stretch"\n')
+    assert "Stretch" in week_text(practice, capsys, "2027-03-01")

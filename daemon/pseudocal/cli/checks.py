@@ -91,8 +91,7 @@ def _schedule(settings, known: dict[str, str], now: datetime) -> list[dict]:
 
 
 def _fail(items: list[dict], exc: PseudocalError, what: str) -> int:
-    detail = redaction.REDACTOR.scrub(exc.message)
-    items.append(_item("FAIL", what, f"{detail}; {exc.next_step}" if exc.next_step else detail))
+    items.append(_item("FAIL", what, _detail(*redaction.REDACTOR.said(exc))))
     items += [_item("FAIL", what, redaction.REDACTOR.scrub(p.render(exc.where or "config")))
               for p in getattr(exc, "problems", [])]
     return exc.exit_code
@@ -209,11 +208,15 @@ def _check_calendars(remotes: dict, items: list[dict], create: bool) -> tuple[di
 
 
 def _calendar_fail(items: list[dict], key: str, exc: PseudocalError) -> int:
-    text = exc.message if exc.message.startswith(key) else f"{key}: {exc.message}"
-    detail = redaction.REDACTOR.scrub(text)
-    items.append(_item("FAIL", "calendar",
-                       f"{detail}; {exc.next_step}" if exc.next_step else detail))
+    message, next_step = redaction.REDACTOR.said(exc)
+    items.append(_item("FAIL", "calendar", _detail(
+        message if exc.message.startswith(key) else f"{key}: {message}", next_step)))
     return exc.exit_code
+
+
+def _detail(message: str, next_step: str) -> str:
+    """A FAIL line: the (redacted) message, then the (redacted) next step."""
+    return f"{message}; {next_step}" if next_step else message
 
 
 class _Listed:

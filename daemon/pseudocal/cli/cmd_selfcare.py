@@ -5,8 +5,9 @@ import sys
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from ..config.loader import default_texts, online_texts
 from ..errors import InputError, KeyError_, StoreError
-from ..identity import naming
+from ..identity import naming, privacy
 from ..identity.pseudonyms import normalise
 from ..service import app
 from ..store import Store
@@ -29,7 +30,12 @@ def cmd_week(args) -> int:
     settings = app.load_settings(args.config)
     now = datetime.now(timezone.utc)
     day = _day(args.date) if args.date else now.astimezone(ZoneInfo(settings.timezone)).date()
-    known, names, note = _from_store(settings, args.reveal)
+    known, names, note, named = _from_store(settings, args.reveal)
+    if named:  # shown as the sync publishes them: pseudocal's own text at those keys
+        settings = default_texts(settings, named)
+        note = (f"{', '.join(named)} name{'s' if len(named) == 1 else ''} a client: shown "
+                "with pseudocal's own text, as the sync publishes it (`pseudocal check` "
+                "says more); reword the config")
     shown = week.build_week(settings, day, now, names, known)
     emit(args, week.as_dict(shown), week.render_text(shown))
     if note:
@@ -46,24 +52,28 @@ def _day(text: str) -> date:
                          "week you want)") from None
 
 
-def _from_store(settings, reveal: bool) -> tuple[dict[str, str], dict[str, str] | None, str]:
+def _from_store(settings, reveal: bool
+                ) -> tuple[dict[str, str], dict[str, str] | None, str, list[str]]:
     """What the store says: the pseudonyms it knows (normalised config value -> pseudonym
     now), with --reveal the real names (normalised pseudonym -> name), and a note when
-    sessions are shown by place only. Without a store every session is sessions[N]; a
+    sessions are shown by place only, and the config keys whose texts name a client (the
+    privacy check's, never the word). Without a store every session is sessions[N]; a
     store that does not open is an error with --reveal, else a note."""
     if not reveal and not Store.exists(settings.store.path):
         return {}, None, (f"no store at {settings.store.path}: sessions are shown by their "
                           "place in the config (sessions[N]), as the store alone can tell a "
-                          "pseudonym from a name typed by mistake")
+                          "pseudonym from a name typed by mistake"), []
     try:
         with app.open_store(settings) as store:
             everyone = store.list_clients()
             known = naming.known_pseudonyms(settings, everyone)
             names = ({normalise(c.pseudonym): c.identity.name for c in everyone}
                      if reveal else None)
-            return known, names, ""
+            ids = privacy.Identities.of(c.identity for c in everyone)
+            named = [p.path for p in privacy.config_text_problems(online_texts(settings), ids)]
+            return known, names, "", named
     except (KeyError_, StoreError) as exc:
         if reveal:
             raise
         return {}, None, (f"the store could not be opened ({exc.title}: {exc.message}): "
-                          "sessions are shown by their place in the config (sessions[N])")
+                          "sessions are shown by their place in the config (sessions[N])"), []

@@ -17,10 +17,13 @@ Fields: name, email, phone, country, timezone, contact, notes; for `add`, also p
 kept, and an empty string (or JSON null) clears it; the name cannot be cleared.
 
 Every value is one line of plain text: control characters (newline and tab included),
-escape sequences, bidi controls and other invisible format characters are refused, with a
-message that names the field, never the value (`terminal.unsafe_in` is the rule, the same
-one `terminal.safe` escapes on output). Nothing here prints a value unless the person at
-the prompt asks for it (`?` in `client edit`).
+escape sequences, bidi controls, every other invisible character (format characters and
+Unicode's default-ignorables: Hangul fillers, variation selectors, the combining grapheme
+joiner...), the blank braille pattern and every space but the ordinary one (no-break,
+ideographic...) are refused, with a message that names the field, never the value
+(`terminal.unsafe_in` is the rule, the same one `terminal.safe` escapes on output).
+Nothing here prints a value unless the person at the prompt asks for it (`?` in
+`client edit`).
 """
 from __future__ import annotations
 
@@ -115,10 +118,13 @@ def clean(name: str, value: object) -> str | None:
         raise InputError(f"{name}: give it as text, in quotes",
                          next_step='e.g. phone = "+44 7700 900123"')
     if terminal.unsafe_in(value):
-        raise InputError(f"{name}: contains a control character, an escape sequence or an "
-                         "invisible formatting character (such as a line break, a tab, a "
-                         "bidi override or a zero-width space); the value was not stored",
-                         next_step=f"type the {name} again as plain text on one line")
+        raise InputError(f"{name}: contains a control character, an escape sequence, an "
+                         "invisible character (such as a line break, a tab, a bidi override, "
+                         "a zero-width space, a Hangul filler or a variation selector) or a "
+                         "space other than the ordinary one (such as a no-break or an "
+                         "ideographic space); the value was not stored",
+                         next_step=f"type the {name} again as plain text on one line, with "
+                                   "ordinary spaces")
     text = value.strip()
     if not text:
         return None

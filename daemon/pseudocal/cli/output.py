@@ -14,16 +14,17 @@ def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> N
     stream = stream or sys.stderr
     problems = getattr(exc, "problems", [])
     file = exc.where or "config"
+    message, next_step = redaction.REDACTOR.said(exc)  # the next step too: it can quote a server
     if json_mode:
-        doc = {"error": exc.title, "message": redaction.REDACTOR.scrub(exc.message),
-               "exit_code": exc.exit_code, "next_step": exc.next_step,
+        doc = {"error": exc.title, "message": message,
+               "exit_code": exc.exit_code, "next_step": next_step,
                "problems": [redaction.REDACTOR.scrub(p.render(file)) for p in problems]}
         print(json.dumps(doc, indent=2), file=sys.stdout)
         return
-    lines = [f"pseudocal: {exc.title}: {redaction.REDACTOR.scrub(exc.message)}",
+    lines = [f"pseudocal: {exc.title}: {message}",
              *(f"  - {redaction.REDACTOR.scrub(p.render(file))}" for p in problems)]
-    if exc.next_step:
-        lines.append(f"  next step: {exc.next_step}")
+    if next_step:
+        lines.append(f"  next step: {next_step}")
     prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""  # journald: error priority
     for line in lines:
         print(prefix + line, file=stream)

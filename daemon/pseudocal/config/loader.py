@@ -7,7 +7,8 @@ problem is collected with its key path -- `calendar.url`, `sessions[2].duration`
 any, one ConfigError carries them all. Nothing after loading sees a dict.
 
 Rules beyond types:
-  * unknown keys are problems, with a "did you mean" suggestion;
+  * unknown keys are problems, named by their table only (never repeated: a key could be
+    a name), with a "did you mean" suggestion of the nearest known keys;
   * secrets are never inline: a key named password, key, master_key, token, secret, ...
     anywhere is a problem (the CalDAV password lives in `password_file`, the master key in
     `store.key_file`), and so is a user name or password inside a calendar URL;
@@ -245,18 +246,23 @@ class _Table:
         self.problems.add(self.at(key), message, hint)
 
     def check_keys(self, allowed: tuple[str, ...]) -> None:
-        """Unknown keys are problems. One close to a known key is a typo and is named
-        ("durration"); any other is not repeated (it may be a name typed by mistake)."""
-        for key in self.data:
-            if key in allowed or key.lower() in SECRET_KEYS:
-                continue
-            close = difflib.get_close_matches(key, allowed, n=1)
-            if close:
-                self.add(key, f"unknown key '{key}'", f"did you mean '{close[0]}'?")
-            else:
-                self.problems.add(self.path or "(top level)", "a key that is not known here "
-                                  "(not repeated: it may be a name)",
-                                  "known keys: " + ", ".join(allowed))
+        """Unknown keys are one problem for the table, named by the table's path only: an
+        unknown key is never repeated, not even one close to a known key (`Ottilie` is
+        close to `title`, `Stuart` to `start`: a key typed by mistake may be a name, and a
+        config error is printed before the store is open to check it). The hint suggests
+        the nearest known keys and lists every key the table takes."""
+        unknown = [key for key in self.data
+                   if key not in allowed and key.lower() not in SECRET_KEYS]
+        if not unknown:
+            return
+        near = list(dict.fromkeys(close for key in unknown
+                                  for close in difflib.get_close_matches(key, allowed, n=1)))
+        what = ("a key that is not known here" if len(unknown) == 1
+                else f"{len(unknown)} keys that are not known here")
+        hint = f"did you mean {' or '.join(repr(k) for k in near)}? " if near else ""
+        self.problems.add(self.path or "(top level)",
+                          f"{what} (not repeated: a key could be a name)",
+                          hint + "known keys: " + ", ".join(allowed))
 
     def get(self, key: str, read: Callable[[Any], Any], default: Any = None,
             required: bool = False) -> Any:

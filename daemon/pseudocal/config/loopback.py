@@ -7,38 +7,64 @@ from __future__ import annotations
 
 import ipaddress
 import unicodedata
+from pathlib import Path
 
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "localhost4",
-                            "localhost4.localdomain4", "localhost6", "localhost6.localdomain6",
-                            "ip6-localhost", "ip6-loopback"})  # as /etc/hosts names them
+HOSTS_FILE = Path("/etc/hosts")
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # as IDNA reads them
 
 
-def is_loopback(host: str | None) -> bool:
+def is_loopback(host: str | None, hosts_file: Path | None = None) -> bool:
     """Does a connection to `host` stay on this machine? The one rule for "never through a
     proxy" (`proxy_for`) and "plain http:// allowed" (the config's URL check).
 
-    Every spelling the resolver accepts counts, not only the usual one: 127.0.0.0/8 also
-    written as inet_aton reads it (`127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`),
-    0.0.0.0 and :: (which connect to this machine), ::1 and IPv4-mapped forms
-    (`::ffff:127.0.0.1`), localhost and *.localhost (RFC 6761), and the loopback names
-    of /etc/hosts (`localhost.localdomain`, `ip6-localhost`...). Fullwidth digits and
-    dots count as IDNA reads them."""
+    An IP literal counts in every spelling the resolver accepts, not only the usual one:
+    127.0.0.0/8 also written as inet_aton reads it (`127.1`, `2130706433`, `0x7f000001`,
+    `0177.0.0.1`), 0.0.0.0 and :: (which connect to this machine), ::1 and IPv4-mapped
+    forms (`::ffff:127.0.0.1`). Fullwidth digits and dots count as IDNA reads them.
+
+    A name counts only when it is `localhost`, or when the hosts file (`hosts_file`,
+    /etc/hosts by default) maps it, and only to such addresses. Any other name
+    (`localhost.localdomain`, `ip6-localhost`, `cal.localhost` on a machine whose hosts file
+    lacks it) is resolved by DNS, and whatever DNS answers would receive plain http:// with
+    the Basic credentials."""
     if not host:
         return False
     host = unicodedata.normalize("NFKC", host).translate(_DOTS)
     host = host.strip().strip("[]").rstrip(".").lower()
-    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     address = _ip_address(host)
     if address is None:
-        return False
+        return _named_here(host, HOSTS_FILE if hosts_file is None else hosts_file)
+    return _stays_here(address)
+
+
+def _stays_here(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if address.version == 6:
         if address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         elif address.is_loopback or address.is_unspecified:
             return True
     return address.is_loopback or address.is_unspecified
+
+
+def _named_here(name: str, hosts_file: Path) -> bool:
+    """Does the hosts file map `name`, and only to addresses that stay on this machine? An
+    address it cannot read counts as one that does not; no file to read, as no mapping."""
+    try:
+        text = hosts_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    mapped = False
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2 or name not in (f.rstrip(".").lower() for f in fields[1:]):
+            continue
+        address = _ip_address(fields[0].lower())
+        if address is None or not _stays_here(address):
+            return False
+        mapped = True
+    return mapped
 
 
 def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -264,7 +264,16 @@ def online_text(value: Any, placeholder: bool = False) -> str:
 def url(value: Any) -> str:
     """An http(s) calendar URL without credentials; plain http only to a loopback host."""
     found = text(value)
-    parts = urlsplit(found)
+    if any(c.isspace() for c in found):
+        raise ValueProblem("a URL cannot hold spaces or line breaks",
+                           "write a space inside the path as %20; a host name has none")
+    try:
+        parts = urlsplit(found)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueProblem("this is not a URL that can be read (a bad port or brackets)",
+                           'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"'
+                           ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueProblem('this is not an http(s) URL',
                            'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"')

@@ -33,7 +33,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..models import Client, ClientIdentity, Settings
 from . import privacy, pseudonyms
-from .textforms import tokens
+from .textforms import look_tokens
 
 DRAW_TRIES = 50
 CLIENT_LINE = re.compile(r'^(\s*client\s*=\s*)(["\'])(.*?)\2(\s*(#.*)?)$')
@@ -86,10 +86,11 @@ def _check_identity_free(chosen: str, identity: ClientIdentity,
 
 @functools.lru_cache(maxsize=65536)  # a draw compares with every taken pseudonym
 def look_alike_form(pseudonym: str) -> str:
-    """How two pseudonyms are told apart: their `textforms.canon` words (case, accents,
-    invisible characters and look-alike letters folded away), so "R\u0430pid Stickleback"
-    with a Cyrillic a is "Rapid Stickleback"."""
-    return " ".join(tokens(pseudonym))
+    """How two pseudonyms are told apart: their look-alike words (`textforms.look_tokens`:
+    case, accents, invisible characters, look-alike letters of other scripts and the ASCII
+    ones people type, 0 for o or 1 for l, folded away), so "R\u0430pid Stickleback" with a
+    Cyrillic a and "W00dland Gazelle" are "Rapid Stickleback" and "Woodland Gazelle"."""
+    return " ".join(look_tokens(pseudonym))
 
 
 def _check_free(chosen: str, taken: set[str], retired) -> None:

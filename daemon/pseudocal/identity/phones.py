@@ -19,9 +19,11 @@ import phonenumbers
 
 DEFAULT_REGION = "GB"
 MIN_DIGITS = 6  # shorter digit strings are not treated as phone numbers
-# anything but letters between two digits, up to a few characters: "07700 - 900_123",
-# "07700·900·123", "07700—900—123", "(07700) 900,123"
-_SEPARATORS = re.compile(r"(?<=\d)[^\w]{1,6}(?=\d)|(?<=\d)_{1,6}(?=\d)")
+# anything but letters between two digits, however long: "07700 - 900_123",
+# "07700·900·123", "07700—900—123", "(07700) 900,123", "07700 ... ... 900123"
+_SEPARATORS = re.compile(r"(?<=\d)[^\w]+(?=\d)|(?<=\d)_+(?=\d)")
+# letters typed for digits in a number: "O77OO 9OO123"
+_DIGIT_LOOK = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "|": "1", "i": "1"})
 LOCAL_DIGITS = 7  # a number written without its area code still holds its last 7 digits
 
 
@@ -72,4 +74,5 @@ def contains_number(text: str, numbers: frozenset[str]) -> bool:
     """True when any of `numbers` (national digits) is written in `text`."""
     if not numbers:
         return False
-    return any(n in run for run in digit_runs(text) for n in numbers)
+    return any(n in run for form in (text, text.translate(_DIGIT_LOOK))
+               for run in digit_runs(form) for n in numbers)

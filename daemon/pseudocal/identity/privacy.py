@@ -47,7 +47,7 @@ from ..crypto import is_own_uid
 from ..errors import PrivacyViolation, Problem
 from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
 from . import phones
-from .textforms import canon, invisible, look_tokens, tokens
+from .textforms import canon, invisible, look, look_tokens, tokens
 
 ALLOWED = {
     "VCALENDAR": {"VERSION", "PRODID", "CALSCALE"},
@@ -64,6 +64,7 @@ TIME_PROPS = {"DTSTART", "DTEND", "EXDATE", "RECURRENCE-ID"}
 SAFE_UID = re.compile(r"^[A-Za-z0-9._-]{8,255}$")
 REVEALING = re.compile(r"therap|counsel|psych|patient|client")  # on canonical text
 MIN_TOKEN = 2  # name parts shorter than this are not matched
+IN_WORD = 5  # a name part this long is found inside a longer word too ("callottilie")
 MAX_RUN = 40  # at most this many separated pieces are joined back into one word
 SPELLED = frozenset({"at", "dot"})  # "rose dot may at example dot org"
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"']+")
@@ -96,24 +97,31 @@ class Identities:
     numbers: frozenset[str] = frozenset()  # national digits of phones (and of contact routes)
     phrases: tuple[str, ...] = ()  # canonical whole names (2+ tokens), emails, notes, contacts
     phrase_pattern: re.Pattern[str] | None = None
+    long_names: frozenset[str] = frozenset()  # names of IN_WORD letters+: found inside words
+    local_words: frozenset[str] = frozenset()  # letter runs of IN_WORD+ in email local parts
 
     @classmethod
     def of(cls, identities: Mapping[str, ClientIdentity] | Iterable[ClientIdentity]
            ) -> "Identities":
         items = identities.values() if isinstance(identities, Mapping) else identities
         names: set[str] = set()
+        plain: set[str] = set()  # name tokens in canonical form only
+        words: set[str] = set()  # of email local parts ("bluefox" of bluefox1987)
         fragments: set[str] = set()
         locals_: set[str] = set()
         handles: set[str] = set()
         numbers: set[str] = set()
         phrases: set[str] = set()
         for ident in items:
+            plain |= name_tokens(ident.name)
             names |= name_tokens(ident.name) | name_tokens(ident.name, look_tokens)
             fragments |= _unspaced_fragments(ident.name)
             if len(tokens(ident.name)) > 1:
                 phrases.add(canon(ident.name).strip())
             for address in _addresses(ident):
                 locals_.add("".join(tokens(address.split("@", 1)[0])))
+                words |= {w for w in _split_digits(tokens(address.split("@", 1)[0]))
+                          if len(w) >= IN_WORD and w.isalpha()}
                 phrases.add(canon(address))
             numbers |= _numbers(ident)
             handles |= _handles(ident)
@@ -123,8 +131,11 @@ class Identities:
         ordered = tuple(sorted(phrases, key=len, reverse=True))
         pattern = (re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(p) for p in ordered)})(?!\w)")
                    if ordered else None)
+        long_names = frozenset(form for n in plain if len(n) >= IN_WORD and n.isalpha()
+                               for form in (n, look(n)))
         return cls(frozenset(names), frozenset(fragments), frozenset(x for x in locals_ if x),
-                   frozenset(handles), frozenset(numbers), ordered, pattern)
+                   frozenset(handles), frozenset(numbers), ordered, pattern, long_names,
+                   frozenset(words))
 
     def __bool__(self) -> bool:
         return bool(self.names or self.locals or self.numbers or self.phrases or self.handles)
@@ -132,22 +143,33 @@ class Identities:
     def find(self, text: str, own: Iterable[str] = ()) -> str | None:
         """What kind of identity `text` holds (NAME, EMAIL, PHONE, IDENTITY), or None.
 
-        The spans in `own` (and OWN_PHRASES) are pseudocal's own words: cut out first."""
-        for part in _without(text, (*own, *OWN_PHRASES)):
+        The spans in `own` (and OWN_PHRASES) are pseudocal's own words: cut out first, as
+        whole words only ("Screen breakwell" keeps its last word whole), and a name run
+        across the edge of one ("Screen break well" for a client Breakwell) still counts."""
+        spans = (*own, *OWN_PHRASES)
+        for part in _without(text, spans):
             kind = self._find_in(part)
             if kind:
                 return kind
+        if spans and _across_own(text, spans, self.names):
+            return NAME
         return None
 
     def _find_in(self, text: str) -> str | None:
-        folded, pieces, looks = canon(text), tokens(text), look_tokens(text)
-        if any(_joined_run(p, self.names) or any(_composed(t, self.names) for t in p)
-               for p in (pieces, looks)):
+        folded = canon(text)
+        pieces, looks = _split_digits(tokens(text)), _split_digits(look_tokens(text))
+        if _joined_run(pieces, self.names) or _joined_run(looks, self.names) or any(
+                _composed(t, self.names) for t in pieces):
             return NAME
+        if self.long_names and any(n in t for p in (pieces, looks) for t in p
+                                   for n in self.long_names):
+            return NAME  # "callottilie", "meetottiliebrackenbury"
         if self.fragments and any(f in t for t in pieces for f in self.fragments):
             return NAME
         if _joined_run([p for p in pieces if p not in SPELLED], self.locals):
             return EMAIL
+        if self.local_words and any(w in t for t in pieces for w in self.local_words):
+            return EMAIL  # "Bluefox Heron" for bluefox1987@...
         if phones.contains_number(folded, self.numbers):
             return PHONE
         if _joined_run(pieces, self.handles) or (
@@ -198,7 +220,7 @@ def _composed(token: str, names: frozenset[str]) -> bool:
     if not names or not 3 <= len(token) <= 4 * MAX_RUN:
         return False
     return any(_cut(token[:len(token) - len(end)], names, bool(end))
-               for end in ("", "s", "es") if len(token) > len(end))
+               for end in ("", "s", "es") if token.endswith(end) and len(token) > len(end))
 
 
 def _cut(body: str, names: frozenset[str], suffixed: bool) -> bool:
@@ -303,11 +325,39 @@ def _joined_run(pieces: list[str], wanted: frozenset[str]) -> bool:
 
 
 def _without(text: str, own: Iterable[str]) -> list[str]:
-    """`text` split around every occurrence of the spans in `own`, longest first."""
+    """`text` split around every occurrence of the spans in `own` that stands as whole
+    words (not followed or preceded by a letter or digit), longest first."""
     parts = [text]
     for span in sorted({s for s in own if s}, key=len, reverse=True):
-        parts = [piece for part in parts for piece in part.split(span)]
+        whole = re.compile(rf"(?<!\w){re.escape(span)}(?!\w)")
+        parts = [piece for part in parts for piece in whole.split(part)]
     return [p for p in parts if p.strip()]
+
+
+def _across_own(text: str, own: Iterable[str], names: frozenset[str]) -> bool:
+    """A name spelled in pieces of which some are pseudocal's own words and some are not
+    ("Screen break well": break + well): a joined run over the whole text that is not
+    made of own words alone."""
+    mine = {t for span in own for t in tokens(span)}
+    pieces = tokens(text)
+    if not names or not mine & set(pieces):
+        return False
+    longest = max(map(len, names))
+    for i in range(len(pieces)):
+        joined, used = "", []
+        for piece in pieces[i:i + MAX_RUN]:
+            joined += piece
+            used.append(piece)
+            if len(used) > 1 and joined in names and not all(u in mine for u in used):
+                return True
+            if len(joined) >= longest:
+                break
+    return False
+
+
+def _split_digits(pieces: list[str]) -> list[str]:
+    """Tokens cut where letters meet digits too ("ottilie2027" -> ottilie, 2027)."""
+    return [p for token in pieces for p in re.findall(r"[^\W\d_]+|\d+", token)]
 
 
 def _phrase(phrase: str) -> str:

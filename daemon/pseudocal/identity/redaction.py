@@ -48,6 +48,13 @@ class Redactor(logging.Filter):
         """Text from data, a library or a server: every name part replaced too."""
         return _redact(text, self.loose)
 
+    def said(self, exc: PseudocalError) -> tuple[str, str]:
+        """An error as pseudocal shows it anywhere (terminal, --json, `check`): its message
+        and its next step, both redacted as pseudocal's words. A next step can quote what a
+        server answered (a redirect's target, the href of a calendar it holds), so it is
+        scrubbed exactly as the message is, never shown as it came."""
+        return self.scrub(exc.message), self.scrub(exc.next_step)
+
     def scrub_error(self, exc: BaseException) -> str:
         """An exception's text: pseudocal's own errors as its words, any other as data."""
         text = exc.message if isinstance(exc, PseudocalError) else str(exc)

@@ -16,10 +16,14 @@ screen compares alike:
     5. decimal digits of any script as ASCII digits.
 
 `look(text)` goes further, for names only: it is `canon` with TR39's prototypes for ASCII
-too ("I", "1" and "|" as "l", "0" as "o", "m" as "rn"), and the digits people type for
-letters ("5" for "s", "3" for "e"), so "WiII", "J0nes", "R0se", "Ro5e" and "Jarnes" look
-like "Will", "Jones", "Rose", "Rose" and "James". Both sides of a comparison are put in the
-same form.
+too ("I", "i", "1", "!" and "|" as "l", "0" as "o", "m" as "rn", "w" as "vv", "u" as "v"),
+and the characters people type for letters ("5" and "$" for "s", "3" for "e", "@" and "4"
+for "a", "7" for "t"), so "WiII", "W1ll", "VViII", "J0nes", "R0se", "Ro5e", "Br@ckenbury",
+"Brackenbvry" and "Jarnes" look like "Will", "Jones", "Rose", "Brackenbury" and "James".
+Both sides of a comparison are put in the same form.
+
+Letters that NFKC leaves alone but a screen shows as letters (in a box or a circle, as
+regional indicators or small capitals: "🅾", "🅦", "🇴", "ᴛ") are read by their Unicode name.
 
 `tokens(text)` splits at anything not a letter or digit and at case changes inside a word
 ("JaneSmith" and "RMay" are two words each, as a reader sees them). A token's position
@@ -37,7 +41,17 @@ _TOKEN = re.compile(r"[^\W_]+")
 _IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f"
                         "\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
                         "\U000e0000-\U000e0fff]")
-_ASCII_LOOK = {"I": "l", "1": "l", "|": "l", "0": "o", "5": "s", "3": "e"}
+# ASCII characters typed for the letters they imitate, and letters that pass for others
+# on a screen (both sides of a comparison are mapped: "Will" and "W1ll" and "VViII" are
+# all "vvlll"; "Brackenbury" and "Brackenbvry" both "brackenbvry")
+_ASCII_LOOK = {"I": "l", "i": "l", "1": "l", "|": "l", "!": "l", "0": "o", "5": "s",
+               "$": "s", "3": "e", "@": "a", "4": "a", "7": "t", "u": "v", "U": "v",
+               "w": "vv", "W": "vv"}
+# a letter shown in a box, a circle or as a small capital, which NFKC leaves alone
+# ("NEGATIVE SQUARED LATIN CAPITAL LETTER O", "LATIN LETTER SMALL CAPITAL L",
+# "REGIONAL INDICATOR SYMBOL LETTER O"): read by its Unicode name
+_NAMED_LETTER = re.compile(r"\b(?:SMALL CAPITAL|CIRCLED|SQUARED|PARENTHESIZED|"
+                           r"REGIONAL INDICATOR SYMBOL LETTER)\b.*?\b([A-Z])$")
 
 
 @lru_cache(maxsize=1)
@@ -70,23 +84,29 @@ def canon_char(char: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _folded(char: str) -> str:
-    """Case-folded, and for a non-ASCII character its TR39 prototype, preferring an ASCII
-    look-alike of its small, own or capital form in that order (Cyrillic "м" is read as
-    its capital "М", whose prototype is Latin "M", so both cases of a letter agree);
+    """Case-folded, and for a non-ASCII letter its TR39 prototype, preferring an ASCII
+    letter or digit that looks like its own, small or capital form in that order (Greek
+    "Η" is Latin "H", not the "n" its small form "η" is like; Cyrillic "м" is read as its
+    capital "М", whose prototype is Latin "M"); a letter whose prototype is punctuation
+    (Hebrew "י" is like an apostrophe) stays a letter, or a name in it would vanish;
     decimal digits of any script as ASCII digits."""
     if char.isascii():
         return char.casefold()
     digit = unicodedata.decimal(char, None)
     if digit is not None:
         return str(digit)
+    named = _NAMED_LETTER.search(unicodedata.name(char, ""))
+    if named:
+        return named.group(1).lower()
     if not unicodedata.category(char).startswith("L"):
         return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
     table, small = _prototypes(), char.casefold()
-    for form in (small, char, char.upper()):
+    for form in (char, small, char.upper()):
         mapped = _plain(table.get(form, form))
-        if mapped.isascii():
+        if mapped.isascii() and mapped.isalnum():  # a letter's look-alike must be a letter
             return mapped
-    return _plain(table.get(small, small))
+    mapped = _plain(table.get(small, small))
+    return mapped if mapped.isalnum() else small
 
 
 def _plain(text: str) -> str:
@@ -104,7 +124,7 @@ def canon(text: str) -> str:
 def look(text: str) -> str:
     """`canon`, with ASCII look-alikes read as the letters they imitate (names only)."""
     folded = "".join(_ASCII_LOOK.get(c) or canon_char(c) for c in text)
-    return folded.replace("m", "rn")
+    return "".join(_ASCII_LOOK.get(c, c) for c in folded).replace("m", "rn")
 
 
 def split_case(text: str) -> str:

@@ -338,6 +338,8 @@ class CalDAVRemote:
                               f"to {method}: {exc.__class__.__name__}",
                               next_step="check that the URL points to a CalDAV calendar",
                               where=self.url) from None
+        if resp.status == 501 and method == "PROPFIND":
+            raise self._not_webdav(resp)  # a plain web server: PROPFIND is not implemented
         if resp.status >= 500:
             raise self._status_error(resp, method, urlsplit(url).path)
         if method in ("PUT", "DELETE") and resp.status in REFUSED_STATUSES:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -292,6 +293,7 @@ def _document(doc: dict, problems: list[str], stale: timedelta, path: Path, aliv
         "failing_since": doc.get("failing_since"), "failures": doc.get("failures", 0),
         "last_error": doc.get("last_error"), "last_error_at": doc.get("last_error_at"),
         "config_error": doc.get("config_error"),
+        **_run_error(run.get("error")),
         "daemon": {"state": doc.get("daemon"), "pid": doc.get("pid"),
                    "running": bool(doc) and alive(doc.get("pid")),
                    "updated_at": doc.get("updated_at")},
@@ -299,6 +301,19 @@ def _document(doc: dict, problems: list[str], stale: timedelta, path: Path, aliv
         "warnings": doc.get("warnings") or [], "supervision": doc.get("ledger") or [],
         "failed_actions": doc.get("failed_actions") or [],
     }
+
+
+_KIND = re.compile(r"^(\w+)(?:\[([\w-]+)\])?: ")
+
+
+def _run_error(error: object) -> dict:
+    """The last run's own error (a manual sync's too), and for a safety refusal which one:
+    "config-emptied", "calendar-empty", "too-many" or "calendar-moved"."""
+    if not isinstance(error, str) or not error:
+        return {"run_error": None, "refused_because": None}
+    found = _KIND.match(error)
+    return {"run_error": error[found.end():] if found else error,
+            "refused_because": found.group(2) if found else None}
 
 
 def _text(out: dict, zone: str, now: datetime) -> str:
@@ -317,6 +332,10 @@ def _text(out: dict, zone: str, now: datetime) -> str:
                  *(f"  also: {p}" for p in out["problems"][1:]), f"  {last}"]
         if out["last_good_sync"] and out["result"] not in GOOD_RESULTS:
             lines.append(f"  last good sync {clock(out['last_good_sync'], zone, now, full=True)}")
+    if out.get("run_error") and out["result"] not in GOOD_RESULTS and \
+            out["run_error"] != out["last_error"]:
+        why = f" (safety valve: {out['refused_because']})" if out["refused_because"] else ""
+        lines.append(f"  why{why}: {out['run_error']}")
     failed = failures.summary(out["failed_actions"]) if out["failed_actions"] else None
     if failed and failed not in out["problems"]:
         lines.append(f"  {failed}")

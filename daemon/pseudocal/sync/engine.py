@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
@@ -89,7 +89,7 @@ class SyncResult:
                            for f in self.failed],
                 "objects_read": self.read,
                 "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
-                "refused": self.refusal.message if self.refusal else None,
+                "refused": redaction.REDACTOR.said(self.refusal)[0] if self.refusal else None,
                 "refused_because": self.refusal.situation if self.refusal else None,
                 "plan": [{"op": a.op, "event": a.label, "calendar": a.calendar, "why": a.reason}
                          for a in self.ordered_actions()]}
@@ -192,6 +192,27 @@ def wanted_objects(settings: Settings, store, now: datetime, clients: list | Non
     return want
 
 
+def url_problems(settings: Settings, ids: privacy.Identities) -> list[Problem]:
+    """Every calendar URL's path as the server (and the phone, which names a calendar
+    after it, or after the name `check --create-calendars` gives it) sees it, checked as
+    the texts that go online are ("…/calendars/jane-quimby/" names a client). The host
+    and the account's own user name (`username`, a segment the practitioner cannot
+    choose) are left out."""
+    from urllib.parse import unquote, urlsplit
+    found = []
+    for name in ["main", *sorted(settings.calendars)]:
+        key = "calendar.url" if name == "main" else f"calendars.{name}.url"
+        cal = settings.calendar_for(name)
+        path = unquote(urlsplit(cal.url).path)
+        own = [s for s in path.split("/") if cal.username and s == cal.username]
+        if ids and ids.find(path, own=own):
+            found.append(Problem(key, "this calendar URL contains "
+                                 f"{ids.find(path, own=own)}",
+                                 "use a calendar whose name says nothing about anybody (a "
+                                 "new one: pseudocal check --create-calendars)"))
+    return found
+
+
 def check_config_clients(settings: Settings, clients, ids: privacy.Identities | None = None,
                          *, terminal: bool = False) -> None:
     """The config against the clients in the store now: every session names a known
@@ -200,6 +221,7 @@ def check_config_clients(settings: Settings, clients, ids: privacy.Identities | 
     ids = privacy.Identities.of(c.identity for c in clients) if ids is None else ids
     problems = config_client_problems(settings, clients, ids, terminal=terminal)
     problems += privacy.config_text_problems(online_texts(settings), ids)
+    problems += url_problems(settings, ids)
     if problems:
         raise ConfigError(f"{_count(problems)} in {settings.source}", problems=problems,
                           where=str(settings.source),
@@ -381,6 +403,10 @@ def _refused(action: Action, exc: ConflictError | ObjectRefused, store, result: 
         done.add(action.uid)
         return
     failure = failures.classify(action, exc, collections)
+    # its reason and next step can quote the server (an href holding the UID): redacted
+    # once here, so the store, the status file, `sync --json` and `check` hold them so
+    failure = replace(failure, reason=redaction.REDACTOR.scrub(failure.reason),
+                      next_step=redaction.REDACTOR.scrub(failure.next_step))
     result.failed.append(failure)
     log.warning("%s %s failed: %s; %s", action.op, redaction.Own(action.label),
                 redaction.Own(failure.reason),
@@ -407,7 +433,10 @@ def recorded_sync(settings: Settings, store, remotes: Mapping[str, RemoteLike], 
         result = sync(settings, store, remotes, **kw)
     except Exception as exc:
         done = getattr(exc, "partial", None) or SyncResult()
-        why = f"{type(exc).__name__}: {redaction.REDACTOR.scrub_error(exc)}"
+        kind, situation = type(exc).__name__, getattr(exc, "situation", None)
+        if situation:  # a safety refusal: which one, for `status`
+            kind += f"[{situation}]"
+        why = f"{kind}: {redaction.REDACTOR.scrub_error(exc)}"
         store.finish_run(run, getattr(exc, "run_result", "failed"), done.created, done.updated,
                          done.deleted, why)
         raise
