@@ -415,9 +415,9 @@ def _practice_with_client(url: str, tmp_path, capsys, monkeypatch) -> Path:
     config.write_text(f'timezone = "Europe/London"\n\n[calendar]\nurl = "{url}"\n\n'
                       f'[store]\npath = "{state / "store.db"}"\n'
                       f'key_file = "{state / "store-key"}"\n', encoding="utf-8")
-    assert main(["init", "--config", str(config)]) == 0
+    assert main.main(["init", "--config", str(config)]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO('{"name": "%s"}' % SYNTHETIC))
-    assert main(["client", "add", "--config", str(config)]) == 0
+    assert main.main(["client", "add", "--config", str(config)]) == 0
     capsys.readouterr()
     return config
 
@@ -426,7 +426,7 @@ def _all_output(config: Path, capsys) -> str:
     """What sync and check print, as text and as JSON (each exits non-zero)."""
     seen = []
     for argv in (["sync"], ["sync", "--json"], ["check"], ["check", "--json"]):
-        assert main([*argv, "--config", str(config)]) != 0
+        assert main.main([*argv, "--config", str(config)]) != 0
         out, err = capsys.readouterr()
         seen.append(out + err)
     return "\n".join(seen)

@@ -87,3 +87,11 @@ def test_a_url_with_a_space_is_a_config_error_not_a_traceback(tmp_path, capsys):
     assert p.run("check", "--offline") == 3
     said = "".join(capsys.readouterr())
     assert "calendar.url" in said and "Quimby" not in said and "Traceback" not in said
+
+
+def test_both_cases_of_a_letter_agree_and_a_capital_is_also_read_as_shown():
+    """Hypothesis found 'May Αβ' (Greek): its capitals ΑΒ must be found as its small
+    letters are; Η, whose small form is like n, is also read as the H it shows."""
+    ids = privacy.Identities.of([ClientIdentity("May \u0391\u03b2"), ClientIdentity("Hazel X")])
+    assert ids.find("Screen break \u0391\u0392") and ids.find("\u03b1\u03b2: Screen break")
+    assert ids.find("\u0397AZEL")

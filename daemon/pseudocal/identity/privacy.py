@@ -47,7 +47,7 @@ from ..crypto import is_own_uid
 from ..errors import PrivacyViolation, Problem
 from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
 from . import phones
-from .textforms import canon, invisible, look, look_tokens, tokens
+from .textforms import canon, invisible, look, look_tokens, shown_tokens, tokens
 
 ALLOWED = {
     "VCALENDAR": {"VERSION", "PRODID", "CALSCALE"},
@@ -158,10 +158,11 @@ class Identities:
     def _find_in(self, text: str) -> str | None:
         folded = canon(text)
         pieces, looks = _split_digits(tokens(text)), _split_digits(look_tokens(text))
-        if _joined_run(pieces, self.names) or _joined_run(looks, self.names) or any(
-                _composed(t, self.names) for t in pieces):
+        shown = _split_digits(shown_tokens(text))  # "ΗAZEL": Η as the H it looks like
+        if _joined_run(pieces, self.names) or _joined_run(looks, self.names) or \
+                _joined_run(shown, self.names) or any(_composed(t, self.names) for t in pieces):
             return NAME
-        if self.long_names and any(n in t for p in (pieces, looks) for t in p
+        if self.long_names and any(n in t for p in (pieces, looks, shown) for t in p
                                    for n in self.long_names):
             return NAME  # "callottilie", "meetottiliebrackenbury"
         if self.fragments and any(f in t for t in pieces for f in self.fragments):

@@ -70,20 +70,21 @@ def invisible(char: str) -> bool:
     return unicodedata.category(char) == "Cf" or bool(_IGNORABLE.match(char))
 
 
-def canon_char(char: str) -> str:
-    """The canonical form of one character (may be empty, or several characters)."""
+def canon_char(char: str, shown: bool = False) -> str:
+    """The canonical form of one character (may be empty, or several characters); `shown`:
+    the look-alike of the character as written first, not of its small form."""
     out = []
     for c in unicodedata.normalize("NFKC", char):
         if invisible(c):
             continue
         for d in unicodedata.normalize("NFD", c):
             if not unicodedata.combining(d):
-                out.append(_folded(d))
+                out.append(_folded(d, shown))
     return "".join(out)
 
 
 @lru_cache(maxsize=4096)
-def _folded(char: str) -> str:
+def _folded(char: str, shown: bool = False) -> str:
     """Case-folded, and for a non-ASCII letter its TR39 prototype, preferring an ASCII
     letter or digit that looks like its own, small or capital form in that order (Greek
     "Η" is Latin "H", not the "n" its small form "η" is like; Cyrillic "м" is read as its
@@ -101,7 +102,7 @@ def _folded(char: str) -> str:
     if not unicodedata.category(char).startswith("L"):
         return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
     table, small = _prototypes(), char.casefold()
-    for form in (char, small, char.upper()):
+    for form in ((char, small, char.upper()) if shown else (small, char, char.upper())):
         mapped = _plain(table.get(form, form))
         if mapped.isascii() and mapped.isalnum():  # a letter's look-alike must be a letter
             return mapped
@@ -138,6 +139,15 @@ def split_case(text: str) -> str:
             out.append(" ")
         out.append(char)
     return "".join(out)
+
+
+@lru_cache(maxsize=8192)
+def shown_tokens(text: str) -> list[str]:
+    """`tokens`, with each letter read as the look-alike of the form written, not of its
+    small form: Greek "ΗAZEL" is "hazel" here (Η looks like H), "nazel" in `tokens` (its
+    small form η looks like n). `tokens` keeps both cases of a letter alike, so a name is
+    compared in it; a text is compared in both."""
+    return _TOKEN.findall("".join(canon_char(c, True) for c in split_case(text)))
 
 
 def tokens(text: str) -> list[str]:
