@@ -126,7 +126,35 @@ class XandikosService:
         return XandikosTenant(self, f"t{next(self._tenants)}")
 
 
-class XandikosTenant:
+class _BehindProxy:
+    """What a test server behind its own recording proxy (`self.proxy`) answers alike:
+    requests sent through the proxy, and the proxy's record of them."""
+
+    proxy: Proxy
+
+    def _through_proxy(self, method: str, path: str, body: bytes,
+                       headers: dict[str, str]) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    @property
+    def requests(self):
+        return self.proxy.requests
+
+    @property
+    def request_count(self) -> int:
+        return self.proxy.request_count
+
+    def reset_counters(self) -> None:
+        self.proxy.reset_counters()
+
+
+class XandikosTenant(_BehindProxy):
     """One test's calendars on the shared Xandikos (`/user/calendars/tN-NAME/`), behind a
     recording proxy of its own; `close()` deletes them."""
 
@@ -169,24 +197,7 @@ class XandikosTenant:
         headers = dict(headers or {})
         if user is not None:
             headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:".encode()).decode()
-        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
-
-    @property
-    def requests(self):
-        return self.proxy.requests
-
-    @property
-    def request_count(self) -> int:
-        return self.proxy.request_count
-
-    def reset_counters(self) -> None:
-        self.proxy.reset_counters()
+        return self._through_proxy(method, path, body, headers)
 
     def stop(self) -> None:
         """The proxy stops: to the client, the server is down (Xandikos keeps running)."""
@@ -208,7 +219,7 @@ class XandikosTenant:
             self.service.http("DELETE", f"/user/calendars/{folder.name}/")
 
 
-class FaultyRadicale:
+class FaultyRadicale(_BehindProxy):
     """The embedded Radicale behind the fault layer: `dialect` is "cyrus" (403
     `unique-scheduling-object-resource`, UIDs unique across the account) or "davical"
     (a duplicate UID stored and answered 201). Clients talk to the proxy; `collection_dir`
@@ -242,24 +253,7 @@ class FaultyRadicale:
         headers = dict(headers or {})
         token = base64.b64encode(f"{user or 'practitioner'}:".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
-        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
-
-    @property
-    def requests(self):
-        return self.proxy.requests
-
-    @property
-    def request_count(self) -> int:
-        return self.proxy.request_count
-
-    def reset_counters(self) -> None:
-        self.proxy.reset_counters()
+        return self._through_proxy(method, path, body, headers)
 
     def close(self) -> None:
         self.proxy.stop()
