@@ -1,5 +1,6 @@
 """Expand calendar objects with khal's own code, as `khal list` does: run by the Python of a
-virtual environment that has khal (tests/test_parsers.py makes one under .venv/parsers/).
+virtual environment that has khal (tests/integration/test_parsers.py makes one under
+.venv/parsers/).
 
     python khal_expand.py < request.json > answer.json
 

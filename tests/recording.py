@@ -104,3 +104,23 @@ def start_recording(storage_dir: Path, host: str = "127.0.0.1", port: int = 0
                     ) -> RecordingServer:
     """`start_radicale`, recording every request."""
     return RecordingServer(storage_dir, host, port).start()
+
+
+class Answering:
+    """WSGI middleware in front of the embedded Radicale: `rule(method, path, body)` may
+    answer in its place with (status, body)."""
+
+    def __init__(self, app, rule) -> None:
+        self.app, self.rule = app, rule
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer = self.rule(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), body)
+        if answer is None:
+            return self.app(environ, start_response)
+        status, text = answer
+        start_response(f"{status} Answered", [("Content-Type", "application/xml; charset=utf-8"),
+                                              ("Content-Length", str(len(text)))])
+        return [text]

@@ -53,7 +53,7 @@ for name in "${SERVERS[@]}"; do
         export PSEUDOCAL_INTEROP_SERVERS="$name" PSEUDOCAL_INTEROP_OUT="$OUT"
         timeout --kill-after=30 1800 "$PY" -m pytest -m interop -q --tb=short -p no:cacheprovider \
             --junitxml="$OUT/$name/junit.xml" -o junit_family=xunit1 \
-            tests/test_remote_contract.py tests/interop
+            tests/integration/test_remote_contract.py tests/interop
     ) > "$OUT/$name/pytest.log" 2>&1
     tail -1 "$OUT/$name/pytest.log" >&2
     echo "== $name: stop" >&2

@@ -6,7 +6,7 @@ import pytest
 
 from daemonproc import DaemonProcess, NotifyListener, Practice, status_json, wait_for
 from pseudocal.service import health
-from test_remote_dialects import Answering
+from recording import Answering
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "daemon" / "pseudocal"
+PACKAGE = Path(__file__).resolve().parents[2] / "daemon" / "pseudocal"
 
 # Top of the flow first. A module may import its own folder and any folder further down.
 FLOW = ("cli", "service", "sync", "remote", "store", "events", "selfcare", "config",

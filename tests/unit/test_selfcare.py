@@ -401,7 +401,7 @@ def test_ledger_months_follow_the_practitioner_zone():
 
 
 def test_ledger_for_and_reminders_with_the_example_config():
-    example = loader.load_settings(Path(__file__).parent.parent / "config" / "example.toml",
+    example = loader.load_settings(Path(__file__).resolve().parents[2] / "config" / "example.toml",
                                    env={"PSEUDOCAL_STATE_DIR": "/nonexistent"})
     now = datetime(2026, 11, 29, 9, tzinfo=UTC)
     months = planning.ledger_for(example, now)

@@ -54,7 +54,7 @@ from pseudocal.models import Recurrence
 from pseudocal.schedule import recurrence
 from pseudocal.sync import desired
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".venv" / "parsers"  # `make clean` removes it with the venv
 SCRIPT = ROOT / "tests" / "js" / "expand.mjs"
 KHAL_SCRIPT = ROOT / "tests" / "khal_expand.py"
@@ -91,7 +91,7 @@ class Sent:
 def config_zones() -> list[str]:
     """Every zone named in the example config and the test suite, and the unusual ones."""
     found = set(UNUSUAL)
-    for path in [*ROOT.glob("config/*.toml"), *ROOT.glob("tests/*.py")]:
+    for path in [*ROOT.glob("config/*.toml"), *ROOT.glob("tests/**/*.py")]:
         found |= set(ZONE_TEXT.findall(path.read_text(encoding="utf-8")))
     return sorted(z for z in found if recurrence.zone_problem(z) is None)
 

@@ -13,7 +13,7 @@ import pytest
 
 from pseudocal.service import daemon
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_UNIT = ROOT / "systemd" / "pseudocal.service"
 USER_UNIT = ROOT / "systemd" / "pseudocal-user.service"
 ADMIN = ROOT / "systemd" / "pseudocal-admin"

@@ -95,7 +95,7 @@ def test_stale_after_defaults_to_three_intervals_but_at_least_an_hour():
 
 def test_exit_code_11_is_documented():
     assert "needs attention" in EXIT_CODES[11]
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "| 11 |" in readme
 
 

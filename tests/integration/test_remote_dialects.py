@@ -4,33 +4,12 @@ suite; Cyrus's 403 `unique-scheduling-object-resource` names the holder), one ob
 told from whole-server trouble, and calendar-multiget (memory and Radicale)."""
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from pseudocal.errors import ConflictError, ObjectRefused, ServerError
 from pseudocal.models import CalendarSettings
 from pseudocal.remote.memory import MemoryRemote
-
-
-class Answering:
-    """WSGI middleware in front of the embedded Radicale: `rule(method, path, body)` may
-    answer in its place with (status, body)."""
-
-    def __init__(self, app, rule) -> None:
-        self.app, self.rule = app, rule
-
-    def __call__(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        answer = self.rule(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), body)
-        if answer is None:
-            return self.app(environ, start_response)
-        status, text = answer
-        start_response(f"{status} Answered", [("Content-Type", "application/xml; charset=utf-8"),
-                                              ("Content-Length", str(len(text)))])
-        return [text]
+from recording import Answering
 
 
 def intercept(radicale, rule) -> None:

@@ -19,7 +19,7 @@ from pseudocal.config.loader import (
 from pseudocal.config.values import DurationError, format_duration, parse_duration
 from pseudocal.errors import ConfigError
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "example.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.toml"
 ENV = {"HOME": "/home/alex"}
 STATE = Path("/home/alex/.local/state/pseudocal")
 BASE = '''

@@ -10,7 +10,7 @@ import pytest
 
 from davservers import path_of, profile_of
 from practice import Practice, Session
-from test_remote_dialects import Answering
+from recording import Answering
 
 pytestmark = pytest.mark.integration
 
