@@ -1,13 +1,32 @@
-"""Shared fixtures. Other modules append their own below; keep each one small."""
+"""Shared fixtures and the folder markers. Other modules append their own below; keep each
+one small."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
+TESTS = Path(__file__).resolve().parent
+# Each folder of tests and its marker (declared in pyproject.toml): a test is marked by where
+# it sits, never by hand, so `-m unit` or `-m "not service"` selects exactly a folder.
+FOLDERS = ("unit", "property", "integration", "service")
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "interop: runs against the servers of `make interop` (only when "
-                   "PSEUDOCAL_INTEROP_SERVERS names them; see tests/interop/run.sh)")
+
+def folder_of(path: Path) -> str | None:
+    """The top folder under tests/ that `path` sits in ("unit", "interop", ...), or None."""
+    try:
+        parts = Path(path).resolve().relative_to(TESTS).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        folder = folder_of(item.path)
+        if folder in FOLDERS:
+            item.add_marker(folder)
 
 
 FIGURES: list[str] = []  # what `figure` recorded, in the order the reports came in

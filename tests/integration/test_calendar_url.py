@@ -19,8 +19,6 @@ from practice import Practice, Session
 from pseudocal.errors import ConfigError, ServerError
 from pseudocal.models import CalendarSettings
 
-pytestmark = pytest.mark.integration
-
 
 def remote_for(server, url: str):
     from pseudocal.remote import CalDAVRemote

@@ -20,8 +20,6 @@ from pseudocal.errors import ConflictError
 from pseudocal.models import CalendarSettings
 from pseudocal.remote.caldav_remote import CalDAVRemote
 
-pytestmark = pytest.mark.integration
-
 # Ownership by UID (issue 8, points 2 and 3: the 403 dialect read as a UID conflict, one
 # failed action never stopping the others, ours recognised at any href) is another
 # engineer's work in progress; `multiget` comes with it. Until it is committed these tests

@@ -5,11 +5,7 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-import pytest
-
 from practice import Practice, Session
-
-pytestmark = pytest.mark.integration
 
 NAMES = [
     # accents and other Latin letters

@@ -12,8 +12,6 @@ from davservers import path_of, profile_of
 from practice import Practice, Session
 from recording import Answering
 
-pytestmark = pytest.mark.integration
-
 PHONE = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\nBEGIN:VEVENT\r\n"
          "UID:{uid}\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:20261210T090000Z\r\n"
          "DTEND:20261210T100000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")

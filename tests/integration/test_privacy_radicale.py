@@ -8,8 +8,6 @@ import pytest
 from davservers import profile_of
 from practice import Practice, Session
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def server(dav_server):

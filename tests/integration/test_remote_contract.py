@@ -194,7 +194,6 @@ def test_unsafe_names_are_refused_without_a_request(remote, name):
 # ---------------------------------------------------------------- CalDAV on the wire
 
 
-@pytest.mark.integration
 def test_each_operation_is_exactly_one_request(dav_server, dav):
     def one(call):
         dav_server.reset_counters()
@@ -218,7 +217,6 @@ def test_each_operation_is_exactly_one_request(dav_server, dav):
     assert (gone.method, gone.header("If-Match")) == ("DELETE", new)
 
 
-@pytest.mark.integration
 def test_conflicts_cost_one_request_and_are_not_retried(dav_server, dav):
     href, etag = dav.create("a1.ics", ics("a1"))
     dav.update(href, ics("a1", "Second"), etag)
@@ -232,7 +230,6 @@ def test_conflicts_cost_one_request_and_are_not_retried(dav_server, dav):
         assert dav_server.request_count == 1
 
 
-@pytest.mark.integration
 def test_a_stopped_server_is_a_quick_server_error(dav_server):
     url = dav_server.calendar_url()
     with caldav_remote(url, timeout=2, server=profile_of(dav_server)) as remote:
@@ -254,7 +251,6 @@ def test_a_stopped_server_is_a_quick_server_error(dav_server):
         assert remote.list() == {href: etag}
 
 
-@pytest.mark.integration
 def test_a_missing_calendar_is_a_server_error(dav_server):
     url = dav_server.calendar_url("practitioner", "nope")
     with caldav_remote(url, server=profile_of(dav_server)) as remote:
@@ -266,7 +262,6 @@ def test_a_missing_calendar_is_a_server_error(dav_server):
         assert not isinstance(caught.value, ConflictError)
 
 
-@pytest.mark.integration
 def test_foreign_objects_are_listed_and_stay_byte_identical(dav_server, dav):
     foreign = ics("phone-made-1", "Dentist").replace(b"END:VEVENT", b"LOCATION:Town\r\nEND:VEVENT")
     path = path_of(dav_server.calendar_url()) + "phone-made-1.ics"

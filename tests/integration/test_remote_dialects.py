@@ -38,7 +38,6 @@ def dav(radicale):
         yield remote
 
 
-@pytest.mark.integration
 def test_cyrus_403_unique_scheduling_object_resource_is_a_uid_conflict_naming_the_holder(
         radicale, dav):
     intercept(radicale, lambda m, p, b: (403, CYRUS_403) if m == "PUT" else None)
@@ -48,7 +47,6 @@ def test_cyrus_403_unique_scheduling_object_resource_is_a_uid_conflict_naming_th
     assert caught.value.holder == "/practitioner/personal/e92fe72d.ics"
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("status", [400, 403, 413, 415, 422])
 def test_a_put_refused_for_this_object_is_object_refused_not_a_server_failure(
         radicale, dav, status):
@@ -61,7 +59,6 @@ def test_a_put_refused_for_this_object_is_object_refused_not_a_server_failure(
         dav.delete(href, etag)
 
 
-@pytest.mark.integration
 def test_a_403_to_the_listing_is_still_whole_server_trouble(radicale, dav):
     intercept(radicale, lambda m, p, b: (403, b"") if m == "PROPFIND" else None)
     with pytest.raises(ServerError) as caught:

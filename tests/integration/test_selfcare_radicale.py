@@ -15,7 +15,6 @@ from pseudocal.models import DEFAULT_CHECKLIST
 from pseudocal.schedule import recurrence
 from pseudocal.selfcare import planning
 
-pytestmark = pytest.mark.integration
 UTC = timezone.utc
 
 

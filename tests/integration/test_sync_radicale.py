@@ -11,8 +11,6 @@ from icalendar import Calendar
 from davservers import path_of, profile_of
 from practice import Practice, Session
 
-pytestmark = pytest.mark.integration
-
 FOREIGN = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\nBEGIN:VEVENT\r\n"
            b"UID:dentist-appointment@phone.example\r\nDTSTAMP:20261101T090000Z\r\n"
            b"DTSTART:20261210T090000Z\r\nDTEND:20261210T100000Z\r\nSUMMARY:Dentist\r\n"

@@ -2,13 +2,9 @@
 unhealthy once that lasts health.FAILING_AFTER syncs; it clears when the server takes it."""
 from __future__ import annotations
 
-import pytest
-
 from daemonproc import DaemonProcess, NotifyListener, Practice, status_json, wait_for
 from pseudocal.service import health
 from recording import Answering
-
-pytestmark = pytest.mark.integration
 
 
 def test_an_event_the_server_keeps_refusing_shows_in_status_and_clears(tmp_path, radicale_url,

@@ -18,8 +18,6 @@ from icalendar import Calendar
 from practice import Practice, Session
 from pseudocal.identity import pseudonyms
 
-pytestmark = pytest.mark.integration
-
 PSEUDOCAL = Path(sys.executable).with_name("pseudocal")
 SYSTEMD_VARS = ("CREDENTIALS_DIRECTORY", "STATE_DIRECTORY", "JOURNAL_STREAM", "NOTIFY_SOCKET",
                 "PSEUDOCAL_CONFIG")

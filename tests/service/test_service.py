@@ -28,8 +28,6 @@ from daemonproc import (
 from knobs import knobs
 from pseudocal.service import health, notify
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def listener():
