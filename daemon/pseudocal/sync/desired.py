@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
+from icalendar.prop import vRecur
 
 from ..config.values import format_hours
 from ..crypto import make_uid
@@ -41,7 +42,7 @@ from ..selfcare import planning
 
 TRIM_LOOKAHEAD = timedelta(days=800)  # how far to look for the next occurrence of a rule
 SELFCARE = "selfcare"  # the [calendars.<name>] that takes self-care objects, when configured
-REMINDER_LENGTH = timedelta(minutes=15)
+REMINDER_LENGTH = planning.REMINDER_LENGTH
 _SLACK = timedelta(days=1)  # sessions just outside the window still shape its runs
 UTC = recurrence.UTC
 
@@ -290,16 +291,15 @@ def shift_rule(rrule: str, days: int) -> str | None:
     """
     if days == 0:
         return rrule
-    parts = dict(p.split("=", 1) for p in rrule.split(";"))
+    parts = vRecur.from_ical(rrule)  # icalendar's reading of RFC 5545 RECUR
     if set(parts) & {"BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS", "BYMONTH"}:
         return None
     byday = parts.get("BYDAY")
     if byday is not None:
-        if any(code not in WEEKDAYS for code in byday.split(",")):
+        if any(code not in WEEKDAYS for code in byday):
             return None  # ordinal days such as 2TU
-        parts["BYDAY"] = ",".join(WEEKDAYS[(WEEKDAYS.index(c) + days) % 7]
-                                  for c in byday.split(","))
-    return ";".join(f"{k}={v}" for k, v in parts.items())
+        parts["BYDAY"] = [WEEKDAYS[(WEEKDAYS.index(c) + days) % 7] for c in byday]
+    return str(parts.to_ical().decode("ascii"))
 
 
 def one_off(instant: datetime, length: timedelta, zone: str) -> Recurrence:
