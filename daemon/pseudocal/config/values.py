@@ -28,7 +28,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..identity.privacy import REVEALING, fold
 from ..identity.textforms import invisible
 from ..schedule.recurrence import zone_problem
 from .loopback import is_loopback
@@ -255,6 +254,7 @@ def online_text(value: Any, placeholder: bool = False) -> str:
     if wrong or re.search(r"[{}]", _PLACEHOLDER.sub("", found)):
         raise ValueProblem("a stray { or }" if placeholder else "{ and } are not allowed here",
                            "write {pseudonym} exactly" if placeholder else "remove them")
+    from ..identity.privacy import REVEALING, fold  # the privacy rules: only for a text given
     if REVEALING.search(fold(found)):
         raise ValueProblem('this text would tell the calendar server what the events are',
                            "leave out words like therapy, counselling, client or patient")

@@ -28,8 +28,17 @@ from ..errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyR
 from ..identity import privacy, redaction
 from ..identity.naming import replaced_in_config, replaced_warnings
 from ..identity.pseudonyms import normalise
-from ..models import Action, Create, Delete, Failure, Record, Settings, Update
-from ..store.records import GOOD_RESULT, PARTIAL_RESULT
+from ..models import (
+    GOOD_RESULT,
+    PARTIAL_RESULT,
+    Action,
+    Create,
+    Delete,
+    Failure,
+    Record,
+    Settings,
+    Update,
+)
 from . import desired as desired_mod
 from . import failures, ownership
 from . import plan as plan_mod
