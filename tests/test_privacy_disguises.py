@@ -112,9 +112,9 @@ def test_every_letter_of_every_script_agrees_with_its_other_case_and_stays_a_let
     alike (a name in small letters is found written in capitals), and no letter's
     comparison form holds a digit or loses every letter (a name would be cut or vanish;
     the middle dot NFKC gives "Ŀ", and marks alone, are their own)."""
-    from pseudocal.identity.textforms import invisible
     import unicodedata
-    from pseudocal.identity.textforms import canon
+
+    from pseudocal.identity.textforms import canon, invisible
     disagree, not_letters, checked = [], [], 0
     for cp in range(0x80, 0x30000):
         c = chr(cp)
@@ -133,3 +133,10 @@ def test_every_letter_of_every_script_agrees_with_its_other_case_and_stays_a_let
     assert checked > 1000  # the loop saw the cased scripts (Latin, Greek, Cyrillic...)
     assert not disagree, disagree[:20]
     assert not not_letters, not_letters[:20]
+
+
+def test_an_email_local_part_ending_in_at_is_found_whole():
+    """Hypothesis found x76at@...: its last letters were taken for a spelled "at"."""
+    ids = privacy.Identities.of([ClientIdentity("Reed Lane", email="x76at@mail.example")])
+    assert ids.find("Water and a walk x76at") and ids.find("x76at at mail dot example")
+    assert not ids.find("Water and a walk at 7 or 6")  # control
