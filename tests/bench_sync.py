@@ -1,10 +1,12 @@
 """Benchmark: start-up, sync and idle figures, each against its floor, in one table.
 
-Run with `make bench` (or `.venv/bin/python tests/bench_sync.py --sizes 25 200`). Not a test:
+Run with `make bench` (or `.venv/bin/python tests/bench_sync.py --sizes 25 200`; `--parts
+startup` for one part, `--help` for the number of runs). Not a test:
 it prints figures and asserts nothing; the targets are printed beside them.
 
     start-up    `pseudocal --help`, `status`, `week` (a 25-client practice), each timed as a
-                fresh process, rounds interleaved with the floor `python -c pass`
+                fresh process, rounds interleaved with the floor `python -c pass`, with
+                bytecode as an installed package has it (a private PYTHONPYCACHEPREFIX)
     first sync  N clients into an empty calendar of an embedded Radicale; floor: a bare PUT
                 loop (http.client, one request per object) of the same objects into another
                 calendar of the same server
@@ -136,14 +138,24 @@ def pseudocal_command() -> list[str]:
     return [sys.executable, "-m", "pseudocal"]
 
 
-def startup(config: Path, rounds: int) -> list[Figure]:
-    env = {**os.environ, "PSEUDOCAL_CONFIG": str(config),
-           "PYTHONPATH": os.pathsep.join([str(DAEMON_DIR), os.environ.get("PYTHONPATH", "")])}
+def startup_env(config: Path, pycache: Path) -> dict[str, str]:
+    """As an installed package starts: with bytecode. Compiled once into a private cache
+    (PYTHONPYCACHEPREFIX), so the tree stays clean even where PYTHONDONTWRITEBYTECODE is set;
+    the floor runs with the same cache."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PSEUDOCAL_CONFIG": str(config), "PYTHONPYCACHEPREFIX": str(pycache),
+            "PYTHONPATH": os.pathsep.join([str(DAEMON_DIR), os.environ.get("PYTHONPATH", "")])}
+
+
+def startup(config: Path, rounds: int, pycache: Path) -> list[Figure]:
+    env = startup_env(config, pycache)
     commands = {"floor": [sys.executable, "-c", "pass"],
                 "--help": [*pseudocal_command(), "--help"],
                 "status": [*pseudocal_command(), "status"],
                 "week": [*pseudocal_command(), "week"]}
     times: dict[str, list[float]] = {k: [] for k in commands}
+    for argv in commands.values():  # not timed: writes the bytecode
+        subprocess.run(argv, env=env, capture_output=True, check=False)
     for _ in range(rounds):
         for name, argv in commands.items():  # interleaved: a busy moment hits all alike
             began = time.perf_counter()
@@ -296,6 +308,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="first syncs (fresh calendars)")
     parser.add_argument("--noops", type=int, default=5, help="no-op syncs after each first")
     parser.add_argument("--idle-runs", type=int, default=3, help="daemon runs of 100 syncs")
+    parser.add_argument("--parts", nargs="+", choices=("startup", "sync", "idle"),
+                        default=["startup", "sync", "idle"], help="which figures to take")
     parser.add_argument("--daemon-child", nargs=2, metavar=("CONFIG", "SYNCS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -315,20 +329,23 @@ def main() -> None:
             subprocess.run([*pseudocal_command(), "sync"], capture_output=True,
                            check=True, env={**os.environ, "PYTHONPATH": str(DAEMON_DIR),
                                             "PSEUDOCAL_CONFIG": str(config)})
-            say("start-up ...")
-            figures += startup(config, args.rounds)
+            if "startup" in args.parts:
+                say("start-up ...")
+                figures += startup(config, args.rounds, root / "pycache")
             for n, practice in practices.items():
-                say(f"syncs of {n} clients ...")
-                figures += sync_size(practice, server, args.runs, args.noops)
+                if "sync" in args.parts:
+                    say(f"syncs of {n} clients ...")
+                    figures += sync_size(practice, server, args.runs, args.noops)
             cpu = {f.name: f for f in figures if f.name.endswith(": CPU")}
-            if len(args.sizes) > 1:
+            if len(args.sizes) > 1 and "sync" in args.parts:
                 lo, hi = args.sizes[0], args.sizes[-1]
                 low = cpu[f"no-op sync, {lo} clients: CPU"]
                 high = cpu[f"no-op sync, {hi} clients: CPU"]
                 high.floor, high.floor_name = low.values, f"{lo} clients"
                 high.target = f"~1x (not {hi / lo:.0f}x)"
-            say(f"daemon, {small.n} clients ...")
-            figures += idle(small, server, args.idle_runs)
+            if "idle" in args.parts:
+                say(f"daemon, {small.n} clients ...")
+                figures += idle(small, server, args.idle_runs)
         finally:
             server.stop()
     print()
