@@ -330,12 +330,19 @@ def _joined_run(pieces: list[str], wanted: frozenset[str]) -> bool:
 
 def _without(text: str, own: Iterable[str]) -> list[str]:
     """`text` split around every occurrence of the spans in `own` that stands as whole
-    words (not followed or preceded by a letter or digit), longest first."""
+    words, longest first: a span that begins (ends) with a letter or digit must not be
+    preceded (followed) by one; one that begins or ends with punctuation or a space may
+    meet anything there (": 1h booked for May 2027, 2h needed" after "Book supervision")."""
     parts = [text]
     for span in sorted({s for s in own if s}, key=len, reverse=True):
-        whole = re.compile(rf"(?<!\w){re.escape(span)}(?!\w)")
+        whole = re.compile((r"(?<!\w)" if _wordy(span[0]) else "") + re.escape(span) +
+                           (r"(?!\w)" if _wordy(span[-1]) else ""))
         parts = [piece for part in parts for piece in whole.split(part)]
     return [p for p in parts if p.strip()]
+
+
+def _wordy(char: str) -> bool:
+    return bool(re.match(r"\w", char))
 
 
 def _across_own(text: str, own: Iterable[str], names: frozenset[str]) -> bool:
