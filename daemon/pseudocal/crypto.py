@@ -21,14 +21,13 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from .errors import AlreadyExists, KeyError_
+
+if TYPE_CHECKING:
+    from cryptography.exceptions import InvalidTag
 
 __all__ = [
     "InvalidTag", "KEY_BYTES", "generate_key", "write_key_file", "load_key_file",
@@ -180,8 +179,18 @@ def _check_key(key: bytes) -> None:
 # ---------------------------------------------------------------- sealing
 
 
+def __getattr__(name: str) -> Any:
+    # cryptography is imported when a key is first used, not by every command that
+    # imports this module (`--help`, `status` and the UID helpers need none of it)
+    if name == "InvalidTag":
+        from cryptography.exceptions import InvalidTag
+        return InvalidTag
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """Encrypt and authenticate `plaintext`, bound to `aad`."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     _check_key(key)
     nonce = secrets.token_bytes(NONCE_BYTES)
     return SEAL_VERSION + nonce + AESGCM(bytes(key)).encrypt(nonce, plaintext, aad)
@@ -189,6 +198,8 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 def open_sealed(key: bytes, blob: bytes, aad: bytes) -> bytes:
     """The plaintext of a sealed blob; `InvalidTag` if anything does not match."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     _check_key(key)
     if not isinstance(blob, (bytes, bytearray)):
         raise InvalidTag()
@@ -207,6 +218,7 @@ def wrap_key(kek: bytes, dek: bytes, aad: bytes) -> bytes:
 
 def unwrap_key(kek: bytes, blob: bytes, aad: bytes) -> bytes:
     """The data key inside a wrapped blob; `InvalidTag` on any mismatch."""
+    from cryptography.exceptions import InvalidTag
     dek = open_sealed(kek, blob, b"wrap:" + aad)
     if len(dek) != KEY_BYTES:
         raise InvalidTag()
@@ -215,6 +227,8 @@ def unwrap_key(kek: bytes, blob: bytes, aad: bytes) -> bytes:
 
 def derive_key(master: bytes, purpose: str) -> bytes:
     """A sub-key of `master` for one purpose (HKDF-SHA256)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     _check_key(master)
     hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
                 info=b"pseudocal:" + purpose.encode("utf-8"))

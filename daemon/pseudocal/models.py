@@ -173,6 +173,12 @@ class Client:
 
 # ---------------------------------------------------------------- sync
 
+# The `result` of a sync run, as the store records it (here, not in store/: `status`
+# reads them without loading the store's database layer)
+GOOD_RESULT = "ok"  # the `result` of a sync run that succeeded
+PARTIAL_RESULT = "partial"  # it went through, but the server refused some actions
+GOOD_RESULTS = (GOOD_RESULT, PARTIAL_RESULT)  # runs that reached the end of their plan
+
 
 @dataclass(frozen=True)
 class DesiredObject:

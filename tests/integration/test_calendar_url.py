@@ -265,3 +265,21 @@ def test_the_caldav_noise_is_dropped_at_the_logger_not_just_hidden(web_page, cap
     assert [r.getMessage() for r in caplog.records if "valid XML" in r.getMessage()] == [
         "Expected some valid XML: only caldav's own line is dropped"]
 
+
+
+def test_create_calendars_never_makes_a_calendar_inside_a_calendar(practice, dav_server,
+                                                                    capsys):
+    """A URL below the practice calendar (a pasted path one level too deep): Xandikos and
+    Radicale would make a calendar no phone shows, inside the practice calendar."""
+    inside = dav_server.calendar_url() + "clients/"
+    practice.calendar_url = inside
+    assert practice.run("check", "--create-calendars") != 0
+    out = capsys.readouterr().out
+    assert "FAIL  calendar   calendar.url: not creating the calendar" in out
+    assert f"{dav_server.calendar_url()}, is itself a calendar" in out
+    assert f"set calendar.url to {dav_server.calendar_url()} itself" in out
+    assert not any(r.method == "MKCALENDAR" for r in dav_server.requests)
+    assert not (dav_server.collection_dir() / "clients").exists()
+    assert practice.run("sync") != 0  # and the sync makes nothing there either
+    capsys.readouterr()
+    assert not (dav_server.collection_dir() / "clients").exists()

@@ -241,3 +241,26 @@ def test_errors_printed_at_start_carry_an_error_priority_under_journald(monkeypa
     output.render_error(KeyError_("no key file at /x", next_step="restore it"))
     err = capsys.readouterr().err.splitlines()
     assert err and all(line.startswith("<3>") for line in err)
+
+
+def test_the_practitioners_own_paths_are_logged_as_they_are(tmp_path, failing_server):
+    """A log-in or folder that shares a client's first name ("/home/jane/..."): the start
+    line shows the path whole; redacting that word would tell the journal a client is
+    called Jane (an attacker's finding)."""
+    url = f"http://127.0.0.1:{failing_server.server_address[1]}/cal/practice/"
+    practice = Practice(tmp_path / "jane" / "p", url).create([JANE])
+    practice.sessions = [practice.weekly(0)]
+    listener = NotifyListener()
+    daemon = DaemonProcess(practice.write(), tmp_path / "daemon.log",
+                           env={"NOTIFY_SOCKET": listener.name})
+    try:
+        listener.wait("READY")
+        daemon.signal(signal.SIGTERM)
+        assert daemon.proc.wait(15) == 0
+    finally:
+        daemon.close()
+        listener.drain()
+        listener.close()
+    log = daemon.log()
+    assert f"started: config {practice.config}, store " in log
+    assert "/[redacted]/" not in log

@@ -218,17 +218,22 @@ def _observances(ical: bytes) -> list:
 
 
 def test_onsets_are_local_time_before_the_change_one_rdate_each():
-    ical = render(spec(tz=LONDON), now=NOW)  # open-ended: 4 years ahead
+    ical = render(spec(tz=LONDON), now=NOW)  # open-ended: 4 years ahead, then the rule
     found = _observances(ical)
-    assert ical.count(b"RDATE") == len(found) and b"RDATE:2028" in ical and b"," not in \
+    explicit = [o for o in found if "RRULE" not in o]
+    assert ical.count(b"RDATE") == len(explicit) and b"RDATE:2028" in ical and b"," not in \
         b"".join(ln for ln in ical.splitlines() if ln.startswith(b"RDATE"))
-    for obs in found:
+    for obs in explicit:
         assert obs["RDATE"].dts[0].dt == obs["DTSTART"].dt  # the onset, in both places
-    daylight = [o["DTSTART"].dt for o in found if o.name == "DAYLIGHT"]
-    standard = [o["DTSTART"].dt for o in found if o.name == "STANDARD"][1:]
+    daylight = [o["DTSTART"].dt for o in explicit if o.name == "DAYLIGHT"]
+    standard = [o["DTSTART"].dt for o in explicit if o.name == "STANDARD"][1:]
     assert datetime(2027, 3, 28, 1, 0) in daylight  # 01:00 GMT: TZOFFSETFROM +0000
     assert datetime(2027, 10, 31, 2, 0) in standard  # 02:00 BST: TZOFFSETFROM +0100
     assert len(daylight) == 3 and max(daylight).year == 2029  # to 1 January 2030
+    # then the yearly rule, from the first onsets after the explicit part, in the same form
+    assert [(o.name, o["DTSTART"].dt, o["RRULE"].to_ical()) for o in found[len(explicit):]] \
+        == [("DAYLIGHT", datetime(2030, 3, 31, 1, 0), b"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3"),
+            ("STANDARD", datetime(2030, 10, 27, 2, 0), b"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10")]
     assert b"COMMENT" not in ical
 
 

@@ -95,3 +95,48 @@ def test_both_cases_of_a_letter_agree_and_a_capital_is_also_read_as_shown():
     ids = privacy.Identities.of([ClientIdentity("May \u0391\u03b2"), ClientIdentity("Hazel X")])
     assert ids.find("Screen break \u0391\u0392") and ids.find("\u03b1\u03b2: Screen break")
     assert ids.find("\u0397AZEL")
+
+
+def test_a_name_in_capitals_run_together_is_found_when_a_letter_looks_like_a_digit():
+    """Hypothesis found 'May Адб' (Cyrillic б is like "6"): run together in capitals,
+    'MAYАДБ', it was cut at the digit its б became and not found. A letter now never
+    becomes a digit."""
+    ids = privacy.Identities.of([ClientIdentity("May \u0410\u0434\u0431")])
+    assert ids.find("Screen break MAY\u0410\u0414\u0411")
+    assert ids.find("Screen break \u0410\u0434\u0431") and ids.find("\u0410\u0414\u0411 now")
+    assert not ids.find("Screen break 6 minutes")  # control
+
+
+def test_every_letter_of_every_script_agrees_with_its_other_case_and_stays_a_letter():
+    """Exhaustive over Unicode's letters with a one-to-one case pair: both cases compare
+    alike (a name in small letters is found written in capitals), and no letter's
+    comparison form holds a digit or loses every letter (a name would be cut or vanish;
+    the middle dot NFKC gives "Ŀ", and marks alone, are their own)."""
+    import unicodedata
+
+    from pseudocal.identity.textforms import canon, invisible
+    disagree, not_letters, checked = [], [], 0
+    for cp in range(0x80, 0x30000):
+        c = chr(cp)
+        if not unicodedata.category(c).startswith("L"):
+            continue
+        form = canon(c)
+        spelled = any(ch.isalpha() for ch in unicodedata.normalize("NFKC", c))
+        if any(ch.isdigit() for ch in form) or (spelled and not invisible(c) and not any(
+                ch.isalpha() for ch in form)):
+            not_letters.append(c)
+        up, low = c.upper(), c.lower()
+        if len(up) == len(low) == 1 and up != low and up.lower() == low and low.upper() == up:
+            checked += 1
+            if canon(up) != canon(low):
+                disagree.append(c)
+    assert checked > 1000  # the loop saw the cased scripts (Latin, Greek, Cyrillic...)
+    assert not disagree, disagree[:20]
+    assert not not_letters, not_letters[:20]
+
+
+def test_an_email_local_part_ending_in_at_is_found_whole():
+    """Hypothesis found x76at@...: its last letters were taken for a spelled "at"."""
+    ids = privacy.Identities.of([ClientIdentity("Reed Lane", email="x76at@mail.example")])
+    assert ids.find("Water and a walk x76at") and ids.find("x76at at mail dot example")
+    assert not ids.find("Water and a walk at 7 or 6")  # control

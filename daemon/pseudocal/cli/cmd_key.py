@@ -4,9 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import crypto
 from ..errors import AlreadyExists
-from ..service import app
 from .cmd_service import one_daemon
 from .output import emit
 
@@ -25,6 +23,8 @@ def register(sub, common) -> None:
 
 def cmd_key_rotate(args) -> int:
     """New key written first, store re-wrapped in one transaction, then the key file swapped."""
+    from .. import crypto
+    from ..service import app
     settings = app.load_settings(args.config)
     key_file = settings.store.key_file
     target = args.new_key_file or key_file.with_name(key_file.name + ".new")

@@ -3,15 +3,8 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
-from ..config.loader import default_texts, online_texts
 from ..errors import InputError, KeyError_, StoreError
-from ..identity import naming, privacy
-from ..identity.pseudonyms import normalise
-from ..service import app
-from ..store import Store
-from . import week
 from .output import emit
 
 
@@ -27,6 +20,11 @@ def register(sub, common) -> None:
 
 
 def cmd_week(args) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ..config.loader import default_texts
+    from ..service import app
+    from . import week
     settings = app.load_settings(args.config)
     now = datetime.now(timezone.utc)
     day = _day(args.date) if args.date else now.astimezone(ZoneInfo(settings.timezone)).date()
@@ -59,7 +57,11 @@ def _from_store(settings, reveal: bool
     sessions are shown by place only, and the config keys whose texts name a client (the
     privacy check's, never the word). Without a store every session is sessions[N]; a
     store that does not open is an error with --reveal, else a note."""
-    if not reveal and not Store.exists(settings.store.path):
+    from ..config.loader import online_texts
+    from ..identity import naming, privacy
+    from ..identity.pseudonyms import normalise
+    from ..service import app
+    if not reveal and not settings.store.path.exists():  # Store.exists, without the database
         return {}, None, (f"no store at {settings.store.path}: sessions are shown by their "
                           "place in the config (sessions[N]), as the store alone can tell a "
                           "pseudonym from a name typed by mistake"), []

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import StoreError
-from ..service import app, health
 from .output import emit
 
 UNHEALTHY = 11  # errors.EXIT_CODES[11]
@@ -27,6 +26,7 @@ def register(sub, common) -> None:
 
 def cmd_run(args) -> int:
     """Open config, key and store (exit 3, 4, 5 on failure), then serve until stopped."""
+    from ..service import app
     from ..service.daemon import Daemon, validate
     path = app.config_path(args.config)
     settings = app.load_settings(path)
@@ -59,6 +59,7 @@ def one_daemon(store: Path) -> Iterator[None]:
 
 def cmd_status(args) -> int:
     """Reads the daemon's status file; needs neither the key nor a running daemon."""
+    from ..service import app, health  # not the store's database layer, nor the key
     settings = app.load_settings(args.config)
     doc, text, healthy = health.report(settings)
     emit(args, doc, text)

@@ -6,17 +6,18 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import crypto
 from ..errors import PARTIAL_SYNC, AlreadyExists, InputError
-from ..identity import naming
-from ..selfcare import advice
-from ..service import app, health, progress
-from ..store import Store
-from ..sync import engine
-from . import cmd_key, cmd_selfcare, cmd_service, identity_input, terminal
-from .output import emit, render_error
+from . import cmd_key, cmd_selfcare, cmd_service
+from .output import emit
+from .usage import HoldingParser
+
+if TYPE_CHECKING:
+    from ..sync import engine
+
+# Each handler imports what it uses: building the parser (and `--help`) loads none of the
+# config, store, sync or network layers.
 
 log = logging.getLogger("pseudocal")
 
@@ -27,7 +28,7 @@ def register(sub, common) -> None:
 
     client = sub.add_parser("client", help="manage clients (identities stay local)")
     csub = client.add_subparsers(dest="client_command", required=True, metavar="ACTION",
-                                 parser_class=identity_input.HoldingParser)
+                                 parser_class=HoldingParser)
     p = csub.add_parser("add", parents=[common], hold_extras=True, allow_abbrev=False,
                         help="add a client (details from a prompt or standard input); "
                         "prints the pseudonym", description=_IDENTITY_HELP,
@@ -87,6 +88,9 @@ def register(sub, common) -> None:
 
 
 def cmd_init(args) -> int:
+    from .. import crypto
+    from ..service import app
+    from ..store import Store
     settings = app.load_settings(args.config)
     store_path, key_path = settings.store.path, settings.store.key_file
     if Store.exists(store_path):
@@ -127,6 +131,9 @@ For edit, a field left out is kept and an empty one ("") is cleared."""
 
 
 def cmd_client_add(args) -> int:
+    from ..identity import naming
+    from ..service import app
+    from . import identity_input, terminal
     document = identity_input.refuse_arguments(getattr(args, "refused_args", []), "add")
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
@@ -147,6 +154,9 @@ def cmd_client_add(args) -> int:
 
 
 def cmd_client_edit(args) -> int:
+    from ..identity import naming
+    from ..service import app
+    from . import identity_input, terminal
     document = identity_input.refuse_arguments(getattr(args, "refused_args", []),
                                                "edit PSEUDONYM")
     settings = app.load_settings(args.config)
@@ -194,6 +204,7 @@ def _phone_note(identity) -> str:
 
 
 def _rotation_text(rotations, config: Path) -> str:
+    from . import terminal
     lines = []
     for r in rotations:
         where = (f"{r.config_lines} session(s) in {config} updated" if not r.config_error
@@ -215,6 +226,8 @@ def _client_doc(client) -> dict:
 
 
 def cmd_client_list(args) -> int:
+    from ..service import app
+    from . import terminal
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
         everyone = store.list_clients()
@@ -238,6 +251,8 @@ def _find(store, pseudonym: str):
 
 
 def cmd_client_show(args) -> int:
+    from ..service import app
+    from . import terminal
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
         client = _find(store, args.pseudonym)
@@ -247,6 +262,8 @@ def cmd_client_show(args) -> int:
 
 
 def cmd_client_rename(args) -> int:
+    from ..identity import naming
+    from ..service import app
     settings = app.load_settings(args.config)
     with app.open_store(settings) as store:
         client = _find(store, args.pseudonym)
@@ -274,6 +291,9 @@ def cmd_client_rename(args) -> int:
 
 
 def cmd_sync(args) -> int:
+    from ..service import app, progress
+    from ..sync import engine
+    from .output import render_error
     settings = app.load_settings(args.config)
     options = engine.SyncOptions(dry_run=args.dry_run, allow_deletes=args.allow_deletes,
                                  accept_calendar_change=args.accept_calendar_change)
@@ -306,6 +326,8 @@ def _say_failed(result: engine.SyncResult) -> None:
 
 def _note_for_status(settings, store) -> None:
     """Record the sync for `status`; never in the way of the sync's own result."""
+    from ..selfcare import advice
+    from ..service import health
     try:
         runs = store.last_runs(1)
         found = advice.review(settings, list(store.pseudonyms()), datetime.now(timezone.utc),

@@ -27,7 +27,6 @@ Nothing here prints a value unless the person at the prompt asks for it (`?` in
 """
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import tomllib
@@ -36,9 +35,8 @@ from typing import Any, TextIO
 
 from ..errors import InputError
 from ..models import ClientIdentity
-from ..schedule import recurrence
 from . import terminal
-from .usage import IDENTITY_OPTIONS, UsageParser
+from .usage import IDENTITY_OPTIONS
 
 FIELDS = ("name", "email", "phone", "country", "timezone", "contact", "notes")
 QUESTIONS = {
@@ -65,24 +63,6 @@ class Entered:
     """What was typed or read: the fields given (None = cleared) and, for add, a pseudonym."""
     values: dict[str, str | None] = field(default_factory=dict)
     pseudonym: str | None = None
-
-
-class HoldingParser(UsageParser):
-    """The client commands' parser: with hold_extras=True it keeps unknown arguments in
-    `refused_args` instead of failing, and `refuse_arguments` explains the refusal (shell
-    history, process list) without repeating them; otherwise a UsageParser, whose errors
-    never repeat a value either."""
-
-    def __init__(self, *args, hold_extras: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._hold_extras = hold_extras
-
-    def parse_known_args(self, args=None, namespace=None):
-        if not self._hold_extras:
-            return super().parse_known_args(args, namespace)
-        namespace, extras = argparse.ArgumentParser.parse_known_args(self, args, namespace)
-        namespace.refused_args = list(extras)
-        return namespace, []
 
 
 # ---------------------------------------------------------------- arguments
@@ -133,6 +113,7 @@ def clean(name: str, value: object) -> str | None:
         raise InputError(f"{name}: longer than {limit} characters",
                          next_step=f"shorten the {name}")
     if name == "timezone":
+        from ..schedule import recurrence  # dateutil and the zone list: only for a zone typed
         problem = recurrence.zone_problem(text)
         if problem is not None:
             raise InputError(f"timezone: {problem[0]}", next_step=problem[1])

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import EXIT_CODES, PseudocalError
-from ..service import logs
 from . import commands
-from .output import render_error
 from .usage import UsageParser
 
 log = logging.getLogger("pseudocal")
@@ -37,12 +35,14 @@ PIPE_CLOSED = 141  # 128 + SIGPIPE, as other Unix tools exit when their reader g
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ..service import logs  # after parsing: `--help` and usage errors need no logging
     logs.setup(verbose=args.verbose)
     try:
         code = args.handler(args) or 0
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return code
     except PseudocalError as exc:
+        from .output import render_error
         render_error(exc, json_mode=getattr(args, "json", False))
         return exc.exit_code
     except BrokenPipeError:  # `pseudocal week | head`: the reader has what it wanted

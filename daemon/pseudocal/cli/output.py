@@ -6,11 +6,11 @@ import os
 import sys
 
 from ..errors import PseudocalError
-from ..identity import redaction
 
 
 def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> None:
     """The one place that turns an error into words (or JSON) for a human."""
+    from ..identity import redaction  # only when there is an error to word
     stream = stream or sys.stderr
     problems = getattr(exc, "problems", [])
     file = exc.where or "config"

@@ -62,6 +62,24 @@ class UsageParser(argparse.ArgumentParser):
                      f"stays in the shell history)\n  see `{self.prog} --help`\n")
 
 
+class HoldingParser(UsageParser):
+    """The client commands' parser: with hold_extras=True it keeps unknown arguments in
+    `refused_args` instead of failing, and `identity_input.refuse_arguments` explains the
+    refusal (shell history, process list) without repeating them; otherwise a UsageParser,
+    whose errors never repeat a value either."""
+
+    def __init__(self, *args, hold_extras: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._hold_extras = hold_extras
+
+    def parse_known_args(self, args=None, namespace=None):
+        if not self._hold_extras:
+            return super().parse_known_args(args, namespace)
+        namespace, extras = argparse.ArgumentParser.parse_known_args(self, args, namespace)
+        namespace.refused_args = list(extras)
+        return namespace, []
+
+
 def without_values(message: str) -> str:
     """argparse's message with every value it quotes from the command line left out."""
     if message.startswith("argument ") and ": " in message:

@@ -18,7 +18,6 @@ from ..config.values import format_hours
 from ..identity.pseudonyms import normalise
 from ..models import Occurrence, Settings
 from ..selfcare import planning
-from ..sync.desired import REMINDER_LENGTH
 from . import terminal
 
 CONTEXT = timedelta(weeks=6)  # around the week, to tell a session's usual time
@@ -109,7 +108,7 @@ def _breaks(settings: Settings, slots: list[planning.Slot]) -> list[Entry]:
 
 def _reminders(settings: Settings, now: datetime) -> list[Entry]:
     title = settings.supervision.reminder
-    return [Entry(*_local(Occurrence(ring, ring + REMINDER_LENGTH), settings.timezone),
+    return [Entry(*_local(Occurrence(ring, ring + planning.REMINDER_LENGTH), settings.timezone),
                   "reminder", f"{title} ({month.month:%B})")
             for month, ring in planning.reminders(settings, now)]
 

@@ -38,7 +38,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -285,9 +285,13 @@ class _Table:
         return None
 
 
+MAX_HORIZON = timedelta(weeks=156)  # three years ahead: a plan of that size is already large
+MAX_KEEP_PAST = timedelta(weeks=520)  # ten years back (dates far off would overflow)
 _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
-    "sync": (m.SyncSettings, {"every": v.duration_value, "horizon": v.duration_value,
-                              "keep_past": partial(v.duration_value, zero=True),
+    "sync": (m.SyncSettings, {"every": v.duration_value,
+                              "horizon": partial(v.duration_value, most=MAX_HORIZON),
+                              "keep_past": partial(v.duration_value, zero=True,
+                                                   most=MAX_KEEP_PAST),
                               "stale_after": v.duration_value,
                               "max_delete_share": partial(v.number, low=0, high=1)}),
     "events": (m.EventSettings, {"session_title": partial(v.online_text, placeholder=True)}),

@@ -28,7 +28,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..identity.privacy import REVEALING, fold
 from ..identity.textforms import invisible
 from ..schedule.recurrence import zone_problem
 from .loopback import is_loopback
@@ -82,8 +81,10 @@ def parse_duration(text: str) -> timedelta:
     return -value if sign == "-" else value
 
 
-def duration_value(value: object, *, zero: bool = False) -> timedelta:
-    """A positive duration (or zero, when `zero`) from a config value; DurationError if not."""
+def duration_value(value: object, *, zero: bool = False,
+                   most: timedelta | None = None) -> timedelta:
+    """A positive duration (or zero, when `zero`), at most `most` when given, from a config
+    value; DurationError if not."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise DurationError(f"{value} is not a duration",
                             f'write "{value}m" or "PT{value}M" (in quotes)')
@@ -94,6 +95,11 @@ def duration_value(value: object, *, zero: bool = False) -> timedelta:
     if amount < timedelta(0) or (amount == timedelta(0) and not zero):
         size = "zero" if amount == timedelta(0) else "negative"
         raise DurationError(f'this duration is {size}', "write a positive duration such as 10m")
+    if most is not None and amount > most:
+        raise DurationError("this duration is too long here",
+                            "write at most " + (f"{most.days // 7}w" if most.days % 7 == 0
+                                                and most == timedelta(days=most.days)
+                                                else format_duration(most)))
     return amount
 
 
@@ -251,10 +257,13 @@ def online_text(value: Any, placeholder: bool = False) -> str:
     found = text(value)
     wrong = [t for t in _PLACEHOLDER.findall(found) if not (placeholder and t == "{pseudonym}")]
     if wrong and placeholder:
-        raise ValueProblem(f"unknown placeholder {wrong[0]}", "the only placeholder is {pseudonym}")
+        # what is inside the braces is not repeated: it may be a name typed by mistake
+        raise ValueProblem("a placeholder other than {pseudonym}",
+                           "the only placeholder is {pseudonym}; write it exactly")
     if wrong or re.search(r"[{}]", _PLACEHOLDER.sub("", found)):
         raise ValueProblem("a stray { or }" if placeholder else "{ and } are not allowed here",
                            "write {pseudonym} exactly" if placeholder else "remove them")
+    from ..identity.privacy import REVEALING, fold  # the privacy rules: only for a text given
     if REVEALING.search(fold(found)):
         raise ValueProblem('this text would tell the calendar server what the events are',
                            "leave out words like therapy, counselling, client or patient")
@@ -277,6 +286,12 @@ def url(value: Any) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueProblem('this is not an http(s) URL',
                            'write e.g. "https://cloud.example.org/dav/calendars/alex/practice/"')
+    if parts.query or parts.fragment or "?" in found or "#" in found:
+        # a calendar is a collection: its URL is a path (RFC 4791); a query would be sent to
+        # the server unchecked, and pseudocal adds a "/" after it
+        raise ValueProblem("a calendar URL has no ?query or #fragment",
+                           "write the calendar's path only, e.g. "
+                           '"https://cloud.example.org/dav/calendars/alex/practice/"')
     if parts.username or parts.password:
         raise ValueProblem("secrets are not allowed in the config (this URL holds a user name "
                            "or password)", "remove it from the URL; set username and password_file")

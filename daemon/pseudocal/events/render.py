@@ -2,7 +2,8 @@
 
 A repeating session is rendered as ONE recurring VEVENT (RRULE + EXDATE), the
 way a calendar app stores it. Times carry the rule's TZID and a matching
-VTIMEZONE (vtimezone.py: one observance per clock change, from zoneinfo).
+VTIMEZONE (vtimezone.py: one observance per clock change, from zoneinfo, and for a series
+that goes on past it, the zone's yearly rule as RRULEs).
 Nothing here knows who a client is: it sees a pseudonym and a random client id only.
 
 Clock changes. Parsers agree on an occurrence whose start and end exist once and
@@ -69,7 +70,8 @@ def render(spec: EventSpec, *, now: datetime) -> bytes:
     if _uses_tzid(master, overrides):
         since = recurrence.localize(datetime.combine(first - timedelta(days=1), time.min),
                                   rec.timezone)
-        cal.add_component(vtimezone.vtimezone(rec.timezone, since, covered))
+        cal.add_component(vtimezone.vtimezone(rec.timezone, since, covered,
+                                              ongoing=_outlives(rec, covered)))
     cal.add_component(master)
     for naive in overrides:
         cal.add_component(_override(spec, rec, naive, now))
@@ -178,13 +180,22 @@ def _alarm(before: timedelta, text: str) -> Alarm:
 
 
 def _covered_until(rec: Recurrence, first: date, today: date) -> date:
-    """The VTIMEZONE (and the overrides) cover up to local midnight of this date: to the
-    end of the last occurrence, or VTIMEZONE_YEARS_AHEAD years past today, the sooner."""
+    """The VTIMEZONE's explicit part (and the overrides) cover up to local midnight of this
+    date: to the end of the last occurrence, or VTIMEZONE_YEARS_AHEAD years past today, the
+    sooner (a series that goes on past it also gets the zone's yearly rule: `_outlives`)."""
     last = date(max(today.year, first.year) + VTIMEZONE_YEARS_AHEAD, 1, 1)
     end = _last_local_date(rec)
     if end is not None:
         last = max(min(last, end + timedelta(days=1)), first + timedelta(days=1))
     return last
+
+
+def _outlives(rec: Recurrence, covered: date) -> bool:
+    """Whether an occurrence can end after local midnight of `covered`: the series is
+    open-ended, or its last occurrence ends after that (the VTIMEZONE then goes on with the
+    zone's yearly rule; the overrides stop at `covered`)."""
+    last = _last_local_date(rec)
+    return last is None or last >= covered
 
 
 def _last_local_date(rec: Recurrence) -> date | None:

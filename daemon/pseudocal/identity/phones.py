@@ -14,8 +14,8 @@ dropped -- `07700 900123`, `+44 (0)7700-900-123`, `0044 7700 900123`.
 from __future__ import annotations
 
 import re
-
-import phonenumbers
+from functools import cache
+from types import ModuleType
 
 DEFAULT_REGION = "GB"
 MIN_DIGITS = 6  # shorter digit strings are not treated as phone numbers
@@ -27,15 +27,24 @@ _DIGIT_LOOK = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "|": "1", "
 LOCAL_DIGITS = 7  # a number written without its area code still holds its last 7 digits
 
 
+@cache
+def _phonenumbers() -> ModuleType:
+    """phonenumbers, imported when a number is first read (commands that read none, such
+    as `--help` and `status`, do not pay for its metadata)."""
+    import phonenumbers
+    return phonenumbers
+
+
 def region(country: str | None) -> str:
     code = (country or "").strip().upper()
-    return code if code in phonenumbers.SUPPORTED_REGIONS else DEFAULT_REGION
+    return code if code in _phonenumbers().SUPPORTED_REGIONS else DEFAULT_REGION
 
 
 def to_e164(phone: str | None, country: str | None = None) -> str | None:
     """The E.164 form of `phone`, or None when it is not a possible phone number."""
     if not phone or len(re.sub(r"\D", "", phone)) < MIN_DIGITS:
         return None
+    phonenumbers = _phonenumbers()
     try:
         number = phonenumbers.parse(phone, region(country))
     except phonenumbers.NumberParseException:
@@ -51,6 +60,7 @@ def national_digits(phone: str | None, e164: str | None = None,
     number); for a number phonenumbers cannot read, its own digits without leading zeros."""
     e164 = e164 or to_e164(phone, country)
     if e164:
+        phonenumbers = _phonenumbers()
         number = phonenumbers.parse(e164, None)
         return phonenumbers.national_significant_number(number)
     digits = re.sub(r"\D", "", phone or "").lstrip("0")

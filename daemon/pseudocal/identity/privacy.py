@@ -40,14 +40,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-
-from icalendar import Calendar
+from typing import TYPE_CHECKING
 
 from ..crypto import is_own_uid
 from ..errors import PrivacyViolation, Problem
 from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
 from . import phones
 from .textforms import canon, invisible, look, look_tokens, shown_tokens, tokens
+
+if TYPE_CHECKING:
+    from icalendar import Calendar
 
 ALLOWED = {
     "VCALENDAR": {"VERSION", "PRODID", "CALSCALE"},
@@ -167,8 +169,9 @@ class Identities:
             return NAME  # "callottilie", "meetottiliebrackenbury"
         if self.fragments and any(f in t for t in pieces for f in self.fragments):
             return NAME
-        if _joined_run([p for p in pieces if p not in SPELLED], self.locals):
-            return EMAIL
+        if _joined_run(pieces, self.locals) or _joined_run(
+                [p for p in pieces if p not in SPELLED], self.locals):
+            return EMAIL  # "x76at" is a local part too, not "x76" and a spelled "at"
         if self.local_words and any(w in t for t in pieces for w in self.local_words):
             return EMAIL  # "Bluefox Heron" for bluefox1987@...
         if phones.contains_number(folded, self.numbers):
@@ -327,12 +330,19 @@ def _joined_run(pieces: list[str], wanted: frozenset[str]) -> bool:
 
 def _without(text: str, own: Iterable[str]) -> list[str]:
     """`text` split around every occurrence of the spans in `own` that stands as whole
-    words (not followed or preceded by a letter or digit), longest first."""
+    words, longest first: a span that begins (ends) with a letter or digit must not be
+    preceded (followed) by one; one that begins or ends with punctuation or a space may
+    meet anything there (": 1h booked for May 2027, 2h needed" after "Book supervision")."""
     parts = [text]
     for span in sorted({s for s in own if s}, key=len, reverse=True):
-        whole = re.compile(rf"(?<!\w){re.escape(span)}(?!\w)")
+        whole = re.compile((r"(?<!\w)" if _wordy(span[0]) else "") + re.escape(span) +
+                           (r"(?!\w)" if _wordy(span[-1]) else ""))
         parts = [piece for part in parts for piece in whole.split(part)]
     return [p for p in parts if p.strip()]
+
+
+def _wordy(char: str) -> bool:
+    return bool(re.match(r"\w", char))
 
 
 def _across_own(text: str, own: Iterable[str], names: frozenset[str]) -> bool:
@@ -400,6 +410,7 @@ def check(ical: bytes, ids: Identities, tag_key: bytes, label: str = "object",
 
     `own` lists the spans of its texts pseudocal generated itself (see the module text).
     """
+    from icalendar import Calendar  # here, not at the top: the config checks need none of it
     try:
         cal = Calendar.from_ical(ical)
     except ValueError as exc:

@@ -13,6 +13,7 @@ Initials are identity: nothing here derives anything from a name.
 """
 from __future__ import annotations
 
+import functools
 import random
 import secrets
 import unicodedata
@@ -97,7 +98,11 @@ def shares_word(pseudonym: str, name: str) -> bool:
 
 # ---------------------------------------------------------------- draw
 
-_FOLDED = {w: fold(w) for w in ADJECTIVES + NOUNS}
+@functools.cache
+def _folded() -> dict[str, str]:
+    """Each word of the lists in its folded form: made when a pseudonym is first drawn, not
+    by every command that reads a config."""
+    return {w: fold(w) for w in ADJECTIVES + NOUNS}
 
 
 def draw(name: str, taken: Iterable[str], rng: random.Random = _SYSTEM_RANDOM) -> str:
@@ -113,8 +118,9 @@ def draw(name: str, taken: Iterable[str], rng: random.Random = _SYSTEM_RANDOM) -
 
 def _draw_exhaustive(profile: _Name, taken_forms: set[str], rng: random.Random) -> str:
     """Fallback when random tries keep failing: choose among every free pair."""
-    adjectives = [a for a in ADJECTIVES if not profile.clashes(_FOLDED[a])]
-    nouns = [n for n in NOUNS if not profile.clashes(_FOLDED[n])]
+    folded = _folded()
+    adjectives = [a for a in ADJECTIVES if not profile.clashes(folded[a])]
+    nouns = [n for n in NOUNS if not profile.clashes(folded[n])]
     free = [f"{a} {n}" for a in adjectives for n in nouns
             if _acceptable(a, n, profile, taken_forms, checked=True)]
     if not free:
@@ -125,7 +131,8 @@ def _draw_exhaustive(profile: _Name, taken_forms: set[str], rng: random.Random) 
 
 def _acceptable(adjective: str, noun: str, profile: _Name, taken_forms: set[str],
                 checked: bool = False) -> bool:
-    pair = [_FOLDED[adjective], _FOLDED[noun]]
+    folded = _folded()
+    pair = [folded[adjective], folded[noun]]
     if " ".join(pair) in taken_forms:  # == normalise(): list words are plain ASCII
         return False
     if not checked and any(profile.clashes(w) for w in pair):

@@ -16,10 +16,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import PseudocalError
-from .privacy import Identities
 from .textforms import canon_char
+
+if TYPE_CHECKING:
+    from .privacy import Identities
 
 REDACTED = "[redacted]"
 

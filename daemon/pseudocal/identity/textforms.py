@@ -86,11 +86,12 @@ def canon_char(char: str, shown: bool = False) -> str:
 @lru_cache(maxsize=4096)
 def _folded(char: str, shown: bool = False) -> str:
     """Case-folded, and for a non-ASCII letter its TR39 prototype, preferring an ASCII
-    letter or digit that looks like its own, small or capital form in that order (Greek
-    "Η" is Latin "H", not the "n" its small form "η" is like; Cyrillic "м" is read as its
-    capital "М", whose prototype is Latin "M"); a letter whose prototype is punctuation
-    (Hebrew "י" is like an apostrophe) stays a letter, or a name in it would vanish;
-    decimal digits of any script as ASCII digits."""
+    letter that looks like its own, small or capital form in that order (Greek "Η" is
+    Latin "H", not the "n" its small form "η" is like; Cyrillic "м" is read as its capital
+    "М", whose prototype is Latin "M"). A letter never becomes a digit or punctuation: a
+    name in it would vanish or be cut in two at the digit (Cyrillic "б" is like "6", Hebrew
+    "י" like an apostrophe); without a letter look-alike it stays its small self. Decimal
+    digits of any script as ASCII digits."""
     if char.isascii():
         return char.casefold()
     digit = unicodedata.decimal(char, None)
@@ -102,12 +103,14 @@ def _folded(char: str, shown: bool = False) -> str:
     if not unicodedata.category(char).startswith("L"):
         return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
     table, small = _prototypes(), char.casefold()
-    for form in ((char, small, char.upper()) if shown else (small, char, char.upper())):
+    forms = (char, small, char.lower(), char.upper()) if shown else \
+        (small, char.lower(), char, char.upper())  # Cherokee folds to its capitals
+    for form in forms:
         mapped = _plain(table.get(form, form))
-        if mapped.isascii() and mapped.isalnum():  # a letter's look-alike must be a letter
+        if mapped.isascii() and mapped.isalpha():  # a letter's look-alike must be a letter
             return mapped
     mapped = _plain(table.get(small, small))
-    return mapped if mapped.isalnum() else small
+    return mapped if mapped.isalpha() else small
 
 
 def _plain(text: str) -> str:

@@ -252,13 +252,16 @@ class CalDAVRemote:
 
     def make_calendar(self) -> bool:
         """MKCALENDAR at this URL (RFC 4791 §5.3.1), named after its last path segment:
-        True when made, False when a calendar already exists there. One request; any
-        other answer is a ServerError saying why."""
+        True when made, False when a calendar already exists there. Two requests: the
+        collection above is read first (PROPFIND Depth: 0), and a calendar is never made
+        inside another calendar (Xandikos and Radicale would make one no phone shows);
+        any other answer is a ServerError saying why."""
         from xml.sax.saxutils import escape
         name = unquote(self._path.rstrip("/").rsplit("/", 1)[-1]) or "calendar"
         body = _MKCALENDAR.format(name=escape(name)).encode("utf-8")
         step = ("create it in the calendar app or the server's web interface, or set "
                 f"{self.key} to a calendar that exists")
+        self._refuse_inside_a_calendar(name)
         try:
             resp = self._send("MKCALENDAR", self.url, body,
                               {"Content-Type": "application/xml; charset=utf-8"})
@@ -292,6 +295,28 @@ class CalDAVRemote:
                 "MKCALENDAR there (405); something else may already be at that URL",
                 next_step=step, where=self.url)
         raise self._status_error(resp, "MKCALENDAR", self._path)
+
+    def _refuse_inside_a_calendar(self, name: str) -> None:
+        """A ServerError when the collection above this URL is itself a calendar. Any other
+        answer (missing, not WebDAV, forbidden) is left for MKCALENDAR itself to tell."""
+        parent = self.url[:self.url.rstrip("/").rfind("/") + 1]
+        try:
+            resp = self._send("PROPFIND", parent, _PROPFIND_ETAG,
+                              {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"})
+        except ServerError:
+            return
+        if resp.status != 207 or resp.tree is None:
+            return
+        own = _split_listing(resp.tree, urlsplit(parent).path)[0]
+        if own is not None and CALENDAR_TYPE in own:
+            home = parent[:parent.rstrip("/").rfind("/") + 1]
+            raise ServerError(
+                f"{self.key}: not creating the calendar {self.url}: the collection above "
+                f"it, {parent}, is itself a calendar, and a calendar inside a calendar is "
+                "one that calendar apps do not show; nothing was created",
+                next_step=f"set {self.key} to {parent} itself, or to a new calendar next "
+                          f"to it, such as {home}{name}/, and run `pseudocal check "
+                          "--create-calendars` again", where=self.key)
 
     def close(self) -> None:
         if not self._closed:

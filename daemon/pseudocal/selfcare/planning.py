@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 from ..config.values import format_duration, format_hours
 from ..identity.pseudonyms import normalise
 from ..models import BreakSettings, Occurrence, SessionRule, Settings, WorkloadSettings
@@ -36,6 +38,7 @@ UTC = recurrence.UTC
 MAX_LISTED = 4  # more dates than this are shown as a range
 LEDGER_PAST_MONTHS = 3
 REMINDER_AT = time(9, 0)
+REMINDER_LENGTH = timedelta(minutes=15)  # a "book supervision" reminder, as an event
 CODES = ("no-break-room", "day-cap", "week-cap", "overlap", "clock-change")
 
 
@@ -374,12 +377,13 @@ def _month(day: date) -> date:
 
 
 def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
+    """The first day of the month `n` months after (or before) `month`'s."""
+    return month.replace(day=1) + relativedelta(months=n)
 
 
 def _months_between(first: date, last: date) -> int:
-    return (last.year - first.year) * 12 + last.month - first.month
+    between = relativedelta(last.replace(day=1), first.replace(day=1))
+    return between.years * 12 + between.months
 
 
 def midnight(day: date, zone: str) -> datetime:

@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
-from .. import crypto
 from ..config import loader
 from ..errors import ConfigError, KeyError_
-from ..identity import privacy, redaction
 from ..models import CalendarSettings, Settings
-from ..store import Store
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 def config_path(given: Path | None, env: Mapping[str, str] | None = None) -> Path:
@@ -28,10 +28,11 @@ def load_settings(given: Path | None, env: Mapping[str, str] | None = None) -> S
 
 
 def load_key(settings: Settings) -> bytes:
+    from .. import crypto
     try:
         return crypto.load_key_file(settings.store.key_file)
     except KeyError_ as exc:
-        if not settings.store.key_file.exists() and Store.exists(settings.store.path):
+        if not settings.store.key_file.exists() and settings.store.path.exists():  # Store.exists
             exc.next_step = (f"the store at {settings.store.path} exists, so restore its key "
                              "file from your backup; `pseudocal init` will not replace it")
         raise
@@ -40,6 +41,8 @@ def load_key(settings: Settings) -> bytes:
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
     """The store, opened read-write but never created; identities loaded into the redactor."""
+    from ..identity import privacy, redaction
+    from ..store import Store  # the database layer: only for the commands that open the store
     try:
         store = Store.open(settings.store.path, load_key(settings),
                            key_source=str(settings.store.key_file))

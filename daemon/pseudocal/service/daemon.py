@@ -163,8 +163,11 @@ class Daemon:
         self.notifier.send(READY=1)  # config, key and store are open
         self._start_scheduler()
         self._publish("running")
-        log.info("started: config %s, store %s, a sync every %s", self.path,
-                 self.settings.store.path, format_duration(self.settings.sync.every))
+        # the practitioner's own paths: redacted as pseudocal's words (whole identities),
+        # or a log-in called May would tell the journal that a client is ("/home/[redacted]")
+        log.info("started: config %s, store %s, a sync every %s", redaction.Own(self.path),
+                 redaction.Own(self.settings.store.path),
+                 format_duration(self.settings.sync.every))
         try:
             while not self.stopping.is_set():
                 self._tick()
@@ -411,7 +414,8 @@ class Daemon:
             try:
                 health.write_state(self.state_path, self.state)
             except OSError as exc:
-                log.warning("cannot write %s: %s", self.state_path, exc.strerror or exc)
+                log.warning("cannot write %s: %s", redaction.Own(self.state_path),
+                            exc.strerror or exc)
             line = health.status_line(asdict(self.state), self.settings.timezone, _now())
         self.notifier.status(line)
 

@@ -33,8 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config.values import format_duration
-from ..models import Settings, SyncSettings
-from ..store.records import GOOD_RESULTS
+from ..models import GOOD_RESULTS, Settings, SyncSettings
 from ..sync import failures
 
 STATE_VERSION = 1

@@ -26,7 +26,7 @@ from ..crypto import seal, wrap_key
 from ..errors import InputError
 from ..identity import phones
 from ..identity.pseudonyms import check, draw, normalise, tidy
-from ..models import Client, ClientIdentity, Failure, Record
+from ..models import GOOD_RESULT, Client, ClientIdentity, Failure, Record
 from . import db
 from . import records as runs_sql
 from .clients import (
@@ -40,7 +40,6 @@ from .clients import (
     seal_pseudonym,
 )
 from .keyring import Keys, check_version, meta_rows, new_keys, read_keys
-from .records import GOOD_RESULT
 from .schema import (
     ADDED_TABLES,
     IDENTITY_COLUMNS,

@@ -7,13 +7,10 @@ from datetime import datetime, timezone
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as upsert
 
-from ..models import Failure, Record
+from ..models import GOOD_RESULTS, Failure, Record
 from .schema import failed_actions as failed
 from .schema import foreign_objects, records, sync_runs
 
-GOOD_RESULT = "ok"  # the `result` of a sync run that succeeded
-PARTIAL_RESULT = "partial"  # it went through, but the server refused some actions
-GOOD_RESULTS = (GOOD_RESULT, PARTIAL_RESULT)  # runs that reached the end of their plan
 _RECORD_FIELDS = ("calendar", "href", "etag", "content_hash", "kind", "label", "client_id")
 
 

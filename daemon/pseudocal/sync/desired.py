@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
+from icalendar.prop import vRecur
 
 from ..config.values import format_hours
 from ..crypto import make_uid
@@ -40,8 +41,9 @@ from ..schedule import recurrence
 from ..selfcare import planning
 
 TRIM_LOOKAHEAD = timedelta(days=800)  # how far to look for the next occurrence of a rule
+TRIM_FIRST_LOOK = timedelta(days=35)  # looked at first: a month holds the next of most rules
 SELFCARE = "selfcare"  # the [calendars.<name>] that takes self-care objects, when configured
-REMINDER_LENGTH = timedelta(minutes=15)
+REMINDER_LENGTH = planning.REMINDER_LENGTH
 _SLACK = timedelta(days=1)  # sessions just outside the window still shape its runs
 UTC = recurrence.UTC
 
@@ -76,7 +78,8 @@ def session_keys(settings: Settings, clients: dict[str, tuple[str, str]]
 def build(settings: Settings, clients: dict[str, tuple[str, str]], tag_key: bytes,
           now: datetime) -> Desired:
     """`clients` maps a normalised pseudonym to (client id, pseudonym as stored)."""
-    desired = Desired()
+    global _last_renders
+    desired, renders = Desired(), _Renders()
     keys = session_keys(settings, clients)
     for rule in settings.sessions:
         key, client_id, pseudonym = keys[rule.index]
@@ -88,21 +91,56 @@ def build(settings: Settings, clients: dict[str, tuple[str, str]], tag_key: byte
         spec = EventSpec(uid=uid, summary=settings.events.session_title.format(pseudonym=pseudonym),
                          when=when, alarms=_preparation(settings))
         label = f"{pseudonym} {_label_time(rule.when)}"
-        desired.add(to_object(spec, "session", "main", label, now, client_id))
-    out = _Out(settings, tag_key, now, desired)
+        desired.add(to_object(spec, "session", "main", label, now, client_id, renders=renders))
+    out = _Out(settings, tag_key, now, desired, renders)
     _supervision(out)
     _breaks(out, {index: (key, pseudonym) for index, (key, _, pseudonym) in keys.items()})
     _reminders(out)
+    _last_renders = renders  # only this build's: the memo never outgrows one practice
     return desired
 
 
 def to_object(spec: EventSpec, kind: str, calendar: str, label: str, now: datetime,
-              client_id: str | None = None, own: tuple[str, ...] = ()) -> DesiredObject:
-    """`own`: the spans of its texts pseudocal generated (see privacy's module text)."""
-    ical = render(spec, now=now)
+              client_id: str | None = None, own: tuple[str, ...] = (),
+              renders: _Renders | None = None) -> DesiredObject:
+    """`own`: the spans of its texts pseudocal generated (see privacy's module text).
+    `renders` collects this build's renders for the next build to reuse."""
+    ical, digest = _render(spec, now, renders)
     return DesiredObject(key=spec.uid, uid=spec.uid, calendar=calendar, kind=kind, ical=ical,
-                         content_hash=content_hash(ical), label=label, client_id=client_id,
-                         own=own)
+                         content_hash=digest, label=label, client_id=client_id, own=own)
+
+
+# A spec renders to the same bytes all day but for DTSTAMP: `render` reads `now` only for
+# DTSTAMP and, by its date, the VTIMEZONE range and overrides. So an object whose spec did
+# not change since the last build is re-stamped, not rendered again (byte for byte what
+# `render` gives), and a sync with nothing to do renders nothing.
+_Rendered = tuple[bytes, bytes, str]  # the object, the DTSTAMP value in it, content_hash
+_Renders = dict[tuple[EventSpec, date], _Rendered]
+_last_renders: _Renders = {}  # the last build's, replaced whole by the next
+
+
+def _render(spec: EventSpec, now: datetime, renders: _Renders | None) -> tuple[bytes, str]:
+    key, stamp = (spec, now.date()), _dtstamp(now)
+    hit = _last_renders.get(key)
+    if hit is not None:
+        ical, digest = _restamp(hit[0], hit[1], stamp), hit[2]
+    else:
+        ical = render(spec, now=now)
+        digest = content_hash(ical)
+    if renders is not None and b"\r\nDTSTAMP:" + stamp + b"\r\n" in ical:
+        renders[key] = (ical, stamp, digest)  # (a stamp written otherwise: never reused)
+    return ical, digest
+
+
+def _dtstamp(now: datetime) -> bytes:
+    """DTSTAMP's value as `render` writes it: the UTC second."""
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").encode("ascii")
+
+
+def _restamp(ical: bytes, old: bytes, new: bytes) -> bytes:
+    if old == new:
+        return ical
+    return ical.replace(b"\r\nDTSTAMP:" + old + b"\r\n", b"\r\nDTSTAMP:" + new + b"\r\n")
 
 
 def wanted(rec: Recurrence, settings: Settings, now: datetime) -> Recurrence | None:
@@ -120,7 +158,10 @@ def trim(rec: Recurrence, cut: datetime) -> Recurrence | None:
     """Drop the occurrences that ended before `cut` off the front of a series."""
     if rec.rrule is None:
         return rec
-    upcoming = recurrence.expand(rec, cut, cut + TRIM_LOOKAHEAD)
+    # the first occurrence overlapping [cut, cut + 35 days), when there is one, is the first
+    # overlapping [cut, cut + 800 days) too (both sorted by start): 5 instances, not 115
+    upcoming = (recurrence.expand(rec, cut, cut + TRIM_FIRST_LOOK)
+                or recurrence.expand(rec, cut, cut + TRIM_LOOKAHEAD))
     if not upcoming:
         return rec
     # the rule's own wall-clock time: a gap-shifted occurrence must not move the series
@@ -159,6 +200,7 @@ class _Out:
     tag_key: bytes
     now: datetime
     desired: Desired
+    renders: _Renders | None = None
 
     def add(self, key: str, kind: str, when: Recurrence, label: str, summary: str,
             alarms: tuple[tuple[timedelta, str], ...] = (), busy: bool = False,
@@ -166,7 +208,8 @@ class _Out:
         calendar = SELFCARE if SELFCARE in self.settings.calendars else "main"
         spec = EventSpec(uid=make_uid(self.tag_key, key), summary=summary, when=when,
                          alarms=alarms, busy=busy)
-        self.desired.add(to_object(spec, kind, calendar, label, self.now, own=own))
+        self.desired.add(to_object(spec, kind, calendar, label, self.now, own=own,
+                                   renders=self.renders))
 
     def retire(self, key: str) -> None:
         """Not wanted now: its removal is expiry, not a loss the safety valve counts."""
@@ -290,16 +333,15 @@ def shift_rule(rrule: str, days: int) -> str | None:
     """
     if days == 0:
         return rrule
-    parts = dict(p.split("=", 1) for p in rrule.split(";"))
+    parts = vRecur.from_ical(rrule)  # icalendar's reading of RFC 5545 RECUR
     if set(parts) & {"BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS", "BYMONTH"}:
         return None
     byday = parts.get("BYDAY")
     if byday is not None:
-        if any(code not in WEEKDAYS for code in byday.split(",")):
+        if any(code not in WEEKDAYS for code in byday):
             return None  # ordinal days such as 2TU
-        parts["BYDAY"] = ",".join(WEEKDAYS[(WEEKDAYS.index(c) + days) % 7]
-                                  for c in byday.split(","))
-    return ";".join(f"{k}={v}" for k, v in parts.items())
+        parts["BYDAY"] = [WEEKDAYS[(WEEKDAYS.index(c) + days) % 7] for c in byday]
+    return str(parts.to_ical().decode("ascii"))
 
 
 def one_off(instant: datetime, length: timedelta, zone: str) -> Recurrence:

@@ -16,7 +16,9 @@ trouble (unreachable, 401, 429, 5xx) stops the sync.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,8 +30,17 @@ from ..errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyR
 from ..identity import privacy, redaction
 from ..identity.naming import replaced_in_config, replaced_warnings
 from ..identity.pseudonyms import normalise
-from ..models import Action, Create, Delete, Failure, Record, Settings, Update
-from ..store.records import GOOD_RESULT, PARTIAL_RESULT
+from ..models import (
+    GOOD_RESULT,
+    PARTIAL_RESULT,
+    Action,
+    Create,
+    Delete,
+    Failure,
+    Record,
+    Settings,
+    Update,
+)
 from . import desired as desired_mod
 from . import failures, ownership
 from . import plan as plan_mod
@@ -184,12 +195,32 @@ def wanted_objects(settings: Settings, store, now: datetime, clients: list | Non
     if not terminal:  # `check` lists them itself
         _say_replaced(replaced_warnings(settings, clients))
     want = desired_mod.build(settings, by_name, store.tag_key, now)
+    _check_objects(want, ids, store.tag_key)
+    want.named_texts = named if replace_named_texts else []
+    return want
+
+
+# The objects that passed the privacy check in the last build, by what the check reads: the
+# object less its DTSTAMP values (pseudocal's clock, no client's text), the identities, the
+# tag key and the label. An object and a practice that did not change are not checked again.
+_DTSTAMP_VALUE = re.compile(rb"(\r\nDTSTAMP:)[^\r\n]*")
+_passed: set[tuple] = set()
+
+
+def _check_objects(want: desired_mod.Desired, ids: privacy.Identities, tag_key: bytes) -> None:
+    """privacy.check on every object (PrivacyViolation), each unchanged one from memory."""
+    global _passed
+    passed = set()
     for obj in want.objects.values():
         # named by kind and UID only: the label holds a pseudonym, and a message tying a
         # visible title to "a client's identity" would tell a log reader too much
-        privacy.check(obj.ical, ids, store.tag_key, f"{obj.kind} {obj.uid[:8]}", obj.own)
-    want.named_texts = named if replace_named_texts else []
-    return want
+        label = f"{obj.kind} {obj.uid[:8]}"
+        key = (hashlib.sha256(_DTSTAMP_VALUE.sub(rb"\1", obj.ical)).digest(), ids, tag_key,
+               label, obj.own)
+        if key not in _passed:
+            privacy.check(obj.ical, ids, tag_key, label, obj.own)
+        passed.add(key)
+    _passed = passed  # this build's only: it never outgrows one practice
 
 
 def url_problems(settings: Settings, ids: privacy.Identities) -> list[Problem]:
