@@ -11,7 +11,7 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "daemon" / "pseudocal"
 # declared for what they provide, not imported by name: zoneinfo's data where the system
 # has none (tzdata)
