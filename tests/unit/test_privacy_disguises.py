@@ -4,6 +4,9 @@ look-alikes, across pseudocal's own words; numbers with letters for digits or wi
 separators), and the controls, texts that name nobody, pass. Synthetic names only."""
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from pseudocal.errors import InputError
@@ -30,9 +33,113 @@ CONTROLS = ["Screen break", "willing to wait", "prose", "Mon 10:00 - 12:00 and 1
             "call at 09:00, 10:00, 11:30", "Strauss waltz", "otter", "breaking news"]
 
 
+# the second review (issue 7, B2): disguises that passed `check` and `sync`, as (kind, text)
+REVIEWED = [with_parsed_phone(ClientIdentity("Rose May", email="bluefox1987@example.org")),
+            with_parsed_phone(ClientIdentity("Will Brackenbury", phone="+44 7700 900123",
+                                             country="GB")),
+            ClientIdentity("Jane Smith"), ClientIdentity("محمد علي"),
+            ClientIdentity("李明"), ClientIdentity("田中 花子"),
+            ClientIdentity("Laylaـ Haddad"), ClientIdentity("Ottilie Quimby")]
+REVIEWED_IDS = privacy.Identities.of(REVIEWED)
+NAME, EMAIL, PHONE = privacy.NAME, privacy.EMAIL, privacy.PHONE
+REVIEWED_DISGUISED = [
+    (NAME, "r0semay"), (NAME, "R0SEMAY"), (NAME, "rosern@y"),  # run together, look-alikes
+    (NAME, "J4nes break"), (NAME, "5miths"),  # look-alike with a plural
+    (NAME, "Call 8rackenbury"), (NAME, "BRACKEN8URY"),  # 8 for B
+    (NAME, "Ring مـحمد"),  # Arabic tatweel inside the name
+    (NAME, "Ring عــلي"),
+    (NAME, "Break then phone Layla"),  # the name was stored with a tatweel
+    (NAME, "督导李明"),  # a two-character name inside unspaced text
+    (NAME, "田中さんの休憩"),  # each part of 田中 花子
+    (NAME, "花子さん"),
+    (EMAIL, "b l u e f o x"), (EMAIL, "Blue-Fox"), (EMAIL, "blue.fox 1987"),  # split up
+    (EMAIL, "b1uef0x1987"), (EMAIL, "bluef0x"), (EMAIL, "b1uefox at example dot org"),
+    (EMAIL, "blu3fox"), (EMAIL, "8luefox"),  # digits for letters
+    (PHONE, "Text 077OO 9OO lZ3"), (PHONE, "O77OO 9OO 1Z3"), (PHONE, "07700 9OO l2E"),
+    (NAME, "W¡ll"), (NAME, "Ott¡l¡e"),  # ¡ for i
+]
+REVIEWED_CONTROLS = [
+    "8 minutes", "80 minutes", "Zone 2", "tea at 3", "call at 10:00", "Stand up at 11:30",
+    "Level 3B", "Bus 88", "Take 5, drink water", "Breathe 4-7-8", "walk 10 000 steps",
+    "Big bass boost", "Blue sky", "a fox", "Mayfly season",
+    "督导休息",  # 督导休息: Chinese text without the name
+    "スクリーン休憩",  # スクリーン休憩
+    "さんの休憩", "잠시 휴식",  # Japanese, Korean
+    "استراحـة قصيرة",  # with a tatweel
+]
+
+
 @pytest.mark.parametrize("text", DISGUISED)
 def test_each_disguise_is_found(text):
     assert IDS.find(text) is not None
+
+
+@pytest.mark.parametrize("kind, text", REVIEWED_DISGUISED, ids=[t for _, t in REVIEWED_DISGUISED])
+def test_each_reviewed_disguise_is_found_as_its_kind(kind, text):
+    assert REVIEWED_IDS.find(text) == kind
+
+
+@pytest.mark.parametrize("text", REVIEWED_CONTROLS)
+def test_reviewed_controls_name_nobody(text):
+    assert REVIEWED_IDS.find(text) is None
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory):
+    """A real store holding the reviewed clients, and a config with one session."""
+    from pseudocal.crypto import generate_key
+    from pseudocal.store import Store
+    root = tmp_path_factory.mktemp("reviewed")
+    store = Store.create(root / "store.db", generate_key())
+    pseudonym = [store.add_client(c) for c in REVIEWED][0].pseudonym
+    yield root, store, pseudonym
+    store.close()
+
+
+def _sync_with_title(practice, text: str):
+    """A sync whose [breaks] title is `text`, through the config file and the engine."""
+    from pseudocal.config import loader
+    from pseudocal.remote.memory import MemoryRemote
+    from pseudocal.sync import engine
+    root, store, pseudonym = practice
+    path = root / "config.toml"
+    path.write_text(f"""timezone = "Europe/London"
+[calendar]
+url = "http://127.0.0.1:9/practitioner/practice/"
+[breaks]
+title = {json.dumps(text)}
+[[sessions]]
+client = {json.dumps(pseudonym)}
+start = 2026-12-07T10:00:00
+duration = "50m"
+repeat = "weekly"
+""", encoding="utf-8")
+    settings = loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(root)})
+    remote = MemoryRemote()
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc) + timedelta(seconds=len(text))
+    return lambda: engine.sync(settings, store, {"main": remote}, now=now), remote
+
+
+@pytest.mark.parametrize("kind, text", REVIEWED_DISGUISED, ids=[t for _, t in REVIEWED_DISGUISED])
+def test_each_reviewed_disguise_is_refused_through_the_config(practice, kind, text):
+    from pseudocal.errors import ConfigError
+    run, remote = _sync_with_title(practice, text)
+    with pytest.raises(ConfigError) as caught:
+        run()
+    said = " ".join([caught.value.message, *(p.render("c") for p in caught.value.problems)])
+    assert "breaks.title" in said and kind in said and text not in said
+    sent = b"".join(remote.objects.values()).decode()
+    assert remote.objects and text not in sent  # sent with pseudocal's own title instead
+
+
+@pytest.mark.parametrize("text", REVIEWED_CONTROLS)
+def test_reviewed_controls_are_published_through_the_config(practice, text):
+    from icalendar import Calendar
+    run, remote = _sync_with_title(practice, text)
+    assert run().created >= 2
+    titles = {str(e["SUMMARY"]) for data in remote.objects.values()
+              for e in Calendar.from_ical(data).walk("VEVENT")}
+    assert text in titles
 
 
 @pytest.mark.parametrize("text", CONTROLS)
@@ -111,17 +218,19 @@ def test_every_letter_of_every_script_agrees_with_its_other_case_and_stays_a_let
     """Exhaustive over Unicode's letters with a one-to-one case pair: both cases compare
     alike (a name in small letters is found written in capitals), and no letter's
     comparison form holds a digit or loses every letter (a name would be cut or vanish;
-    the middle dot NFKC gives "Ŀ", and marks alone, are their own)."""
+    the middle dot NFKC gives "Ŀ", marks alone and the tatweel that only stretches a word
+    are their own)."""
     import unicodedata
 
-    from pseudocal.identity.textforms import canon, invisible
+    from pseudocal.identity.textforms import ELONGATION, canon, invisible
     disagree, not_letters, checked = [], [], 0
     for cp in range(0x80, 0x30000):
         c = chr(cp)
         if not unicodedata.category(c).startswith("L"):
             continue
         form = canon(c)
-        spelled = any(ch.isalpha() for ch in unicodedata.normalize("NFKC", c))
+        spelled = any(ch.isalpha() and ch not in ELONGATION  # a tatweel only stretches
+                      for ch in unicodedata.normalize("NFKC", c))
         if any(ch.isdigit() for ch in form) or (spelled and not invisible(c) and not any(
                 ch.isalpha() for ch in form)):
             not_letters.append(c)

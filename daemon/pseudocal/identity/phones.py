@@ -23,7 +23,13 @@ MIN_DIGITS = 6  # shorter digit strings are not treated as phone numbers
 # "07700·900·123", "07700—900—123", "(07700) 900,123", "07700 ... ... 900123"
 _SEPARATORS = re.compile(r"(?<=\d)[^\w]+(?=\d)|(?<=\d)_+(?=\d)")
 # letters typed for digits in a number: "O77OO 9OO123"
-_DIGIT_LOOK = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "|": "1", "i": "1"})
+_DIGIT_LOOK = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "|": "1", "i": "1",
+                             "\u00a1": "1"})
+# and, inside a word that holds a digit (once those above are read), the letters that pass
+# for the other digits: "lZ3" is 123, "O7OO 9OOl2S" 0700 900125; "Zone", "Bass" stay words
+_DIGIT_LOOK_MIXED = str.maketrans({"Z": "2", "z": "2", "S": "5", "s": "5", "B": "8",
+                                   "b": "6", "G": "6", "T": "7", "E": "3", "g": "9", "q": "9"})
+_WORD = re.compile(r"[^\W_]+")
 LOCAL_DIGITS = 7  # a number written without its area code still holds its last 7 digits
 
 
@@ -81,8 +87,15 @@ def digit_runs(text: str) -> list[str]:
 
 
 def contains_number(text: str, numbers: frozenset[str]) -> bool:
-    """True when any of `numbers` (national digits) is written in `text`."""
+    """True when any of `numbers` (national digits) is written in `text` (its canonical
+    form with case kept: "B" is read as 8, "b" as 6)."""
     if not numbers:
         return False
-    return any(n in run for form in (text, text.translate(_DIGIT_LOOK))
+    read = text.translate(_DIGIT_LOOK)
+    return any(n in run for form in (text, read, _WORD.sub(_mixed, read))
                for run in digit_runs(form) for n in numbers)
+
+
+def _mixed(word: re.Match[str]) -> str:
+    text = word.group()
+    return text.translate(_DIGIT_LOOK_MIXED) if any(c.isdigit() for c in text) else text

@@ -16,11 +16,15 @@ compatibility forms, format characters and TR39 confusables folded away):
 
     name      any token of two letters or more of any client's name, alone or spelled
               across separators ("J.a.n.e", "Ja-ne"); joined forms too ("Rose-May" ->
-              "rosemay", "O'Neill" -> "oneill")
+              "rosemay", "O'Neill" -> "oneill"); run together or plural, also in the
+              look-alike form of `textforms.look` ("r0semay", "J4nes"); in unspaced
+              scripts each part of 2+ characters inside a longer run ("督导李明")
     email     the address, or its local part, also spelled with "at"/"dot"
-              ("rose.may at example dot org")
+              ("rose.may at example dot org"), split up ("Blue-Fox") or in look-alikes
+              ("b1uef0x1987")
     phone     the number in any national or international form, compared as digits
-              (`phones.national_digits`: "+44 7700 900123" is in "07700-900 123")
+              (`phones.national_digits`: "+44 7700 900123" is in "07700-900 123"),
+              also with letters typed for digits ("077OO 9OO lZ3")
     identity  a whole note or contact route, and the numbers and addresses inside it
 
 pseudocal's own words. Its fixed phrases (the default title, alarm, checklist and
@@ -46,7 +50,7 @@ from ..crypto import is_own_uid
 from ..errors import PrivacyViolation, Problem
 from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
 from . import phones
-from .textforms import canon, invisible, look, look_tokens, shown_tokens, tokens
+from .textforms import canon, cased, invisible, look, look_tokens, shown_tokens, tokens
 
 if TYPE_CHECKING:
     from icalendar import Calendar
@@ -121,9 +125,11 @@ class Identities:
             if len(tokens(ident.name)) > 1:
                 phrases.add(canon(ident.name).strip())
             for address in _addresses(ident):
-                locals_.add("".join(tokens(address.split("@", 1)[0])))
-                words |= {w for w in _split_digits(tokens(address.split("@", 1)[0]))
-                          if len(w) >= IN_WORD and w.isalpha()}
+                local = address.split("@", 1)[0]
+                locals_ |= {"".join(tokens(local)), "".join(look_tokens(local))}
+                runs = {w for w in _split_digits(tokens(local))
+                        if len(w) >= IN_WORD and w.isalpha()}
+                words |= runs | {look(w) for w in runs}  # "bluefox" and "blvefox"
                 phrases.add(canon(address))
             numbers |= _numbers(ident)
             handles |= _handles(ident)
@@ -162,20 +168,24 @@ class Identities:
         pieces, looks = _split_digits(tokens(text)), _split_digits(look_tokens(text))
         shown = _split_digits(shown_tokens(text))  # "ΗAZEL": Η as the H it looks like
         if _joined_run(pieces, self.names) or _joined_run(looks, self.names) or \
-                _joined_run(shown, self.names) or any(_composed(t, self.names) for t in pieces):
-            return NAME
+                _joined_run(shown, self.names) or any(_composed(t, self.names) for t in pieces) \
+                or any(_composed(t, self.names) for t in set(looks) - set(pieces)):
+            return NAME  # run together in look-alikes too: "r0semay", "J4nes"
         if self.long_names and any(n in t for p in (pieces, looks, shown) for t in p
                                    for n in self.long_names):
             return NAME  # "callottilie", "meetottiliebrackenbury"
         if self.fragments and any(f in t for t in pieces for f in self.fragments):
             return NAME
-        if _joined_run(pieces, self.locals) or _joined_run(
-                [p for p in pieces if p not in SPELLED], self.locals):
-            return EMAIL  # "x76at" is a local part too, not "x76" and a spelled "at"
-        if self.local_words and any(w in t for t in pieces for w in self.local_words):
-            return EMAIL  # "Bluefox Heron" for bluefox1987@...
-        if phones.contains_number(folded, self.numbers):
-            return PHONE
+        for runs in (pieces, looks):  # "b1uef0x1987" in look-alikes
+            if _joined_run(runs, self.locals) or _joined_run(
+                    [p for p in runs if p not in SPELLED], self.locals):
+                return EMAIL  # "x76at" is a local part too, not "x76" and a spelled "at"
+            if self.local_words and (any(w in t for t in runs for w in self.local_words)
+                                     or _joined_run(runs, self.local_words)):
+                return EMAIL  # "Bluefox Heron", "Blue-Fox", "b l u e f o x", "blu3fox"
+        if phones.contains_number(folded, self.numbers) or \
+                phones.contains_number(cased(text), self.numbers):
+            return PHONE  # "077OO 9OO lZ3": letters for digits, "B" as 8 and "b" as 6
         if _joined_run(pieces, self.handles) or (
                 self.phrase_pattern is not None and self.phrase_pattern.search(folded)):
             return IDENTITY
@@ -257,12 +267,13 @@ def _cut(body: str, names: frozenset[str], suffixed: bool) -> bool:
 
 def _unspaced_fragments(name: str) -> set[str]:
     """For a name in a script written without spaces (Chinese, Japanese, Korean, Thai...),
-    every piece of two characters or more: 小明 in 王小明."""
+    each part of two characters or more and every piece of it of two characters or more,
+    found inside unspaced text too: 李明 in 督导李明, 田中 in 田中さんの休憩, 小明 in 王小明."""
     found = set()
     for token in tokens(name):
-        if len(token) >= 3 and all(_UNSPACED.match(c) for c in token):
+        if len(token) >= MIN_TOKEN and all(_UNSPACED.match(c) for c in token):
             found |= {token[i:j] for i in range(len(token))
-                      for j in range(i + MIN_TOKEN, len(token) + 1) if j - i < len(token)}
+                      for j in range(i + MIN_TOKEN, len(token) + 1)}
     return found
 
 

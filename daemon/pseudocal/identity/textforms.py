@@ -8,7 +8,9 @@ screen compares alike:
     2. invisible characters dropped: format characters (Unicode category Cf: zero-width
        space and joiners, the soft hyphen, bidi controls, the word joiner, BOM) and every
        other default-ignorable code point (Hangul fillers, variation selectors...), so
-       "Ja\u200bne" and "J\u3164ane" are "Jane";
+       "Ja\u200bne" and "J\u3164ane" are "Jane"; so are the marks that only stretch a
+       word without changing it, the Arabic tatweel (U+0640) and N'Ko's lajanyalan
+       (`ELONGATION`): "مـحمد" is "محمد";
     3. case folded; accents dropped (NFD, combining marks removed): "ZOË" is "zoe";
     4. confusable look-alikes of other scripts replaced by their Unicode TR39 prototype
        (the skeleton's table, `confusables.txt`), so a Cyrillic "а" in "Jаne" is a Latin
@@ -16,10 +18,12 @@ screen compares alike:
     5. decimal digits of any script as ASCII digits.
 
 `look(text)` goes further, for names only: it is `canon` with TR39's prototypes for ASCII
-too ("I", "i", "1", "!" and "|" as "l", "0" as "o", "m" as "rn", "w" as "vv", "u" as "v"),
-and the characters people type for letters ("5" and "$" for "s", "3" for "e", "@" and "4"
-for "a", "7" for "t"), so "WiII", "W1ll", "VViII", "J0nes", "R0se", "Ro5e", "Br@ckenbury",
-"Brackenbvry" and "Jarnes" look like "Will", "Jones", "Rose", "Brackenbury" and "James".
+too ("I", "i", "1", "!", "¡" and "|" as "l", "0" as "o", "m" as "rn", "w" as "vv", "u" as
+"v"), and the characters people type for letters ("5" and "$" for "s", "3" for "e", "@" and
+"4" for "a", "7" for "t", "8" for "b"), so "WiII", "W1ll", "W¡ll", "VViII", "J0nes", "R0se",
+"Ro5e", "Br@ckenbury", "8rackenbury", "Brackenbvry" and "Jarnes" look like "Will", "Jones",
+"Rose", "Brackenbury" and "James". A number standing alone, two digits or more not touching
+a letter ("10:00", "80 minutes"), stays a number: read as letters it would be "lo" or "bo".
 Both sides of a comparison are put in the same form.
 
 Letters that NFKC leaves alone but a screen shows as letters (in a box or a circle, as
@@ -44,9 +48,14 @@ _IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe0
 # ASCII characters typed for the letters they imitate, and letters that pass for others
 # on a screen (both sides of a comparison are mapped: "Will" and "W1ll" and "VViII" are
 # all "vvlll"; "Brackenbury" and "Brackenbvry" both "brackenbvry")
-_ASCII_LOOK = {"I": "l", "i": "l", "1": "l", "|": "l", "!": "l", "0": "o", "5": "s",
-               "$": "s", "3": "e", "@": "a", "4": "a", "7": "t", "u": "v", "U": "v",
-               "w": "vv", "W": "vv"}
+_ASCII_LOOK = {"I": "l", "i": "l", "1": "l", "|": "l", "!": "l", "\u00a1": "l", "0": "o",
+               "5": "s", "$": "s", "3": "e", "@": "a", "4": "a", "7": "t", "8": "b", "u": "v",
+               "U": "v", "w": "vv", "W": "vv"}
+# a number of two digits or more that touches no letter (nor a character typed for one)
+_LETTERISH = r"(?:[^\W\d_]|[@$!|\u00a1])"
+_NUMBER = re.compile(rf"(?<!{_LETTERISH})\d{{2,}}(?!{_LETTERISH})")
+# marks that only stretch a word (category Lm, so not invisible): dropped like invisibles
+ELONGATION = frozenset("\u0640\u07fa")
 # a letter shown in a box, a circle or as a small capital, which NFKC leaves alone
 # ("NEGATIVE SQUARED LATIN CAPITAL LETTER O", "LATIN LETTER SMALL CAPITAL L",
 # "REGIONAL INDICATOR SYMBOL LETTER O"): read by its Unicode name
@@ -75,7 +84,7 @@ def canon_char(char: str, shown: bool = False) -> str:
     the look-alike of the character as written first, not of its small form."""
     out = []
     for c in unicodedata.normalize("NFKC", char):
-        if invisible(c):
+        if invisible(c) or c in ELONGATION:
             continue
         for d in unicodedata.normalize("NFD", c):
             if not unicodedata.combining(d):
@@ -126,9 +135,26 @@ def canon(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def look(text: str) -> str:
-    """`canon`, with ASCII look-alikes read as the letters they imitate (names only)."""
+    """`canon`, with ASCII look-alikes read as the letters they imitate (names only); a
+    number standing alone stays its digits."""
+    out, last = [], 0
+    for number in _NUMBER.finditer(text):
+        out += [_look(text[last:number.start()]), canon(number.group())]
+        last = number.end()
+    return "".join(out) + _look(text[last:])
+
+
+def _look(text: str) -> str:
     folded = "".join(_ASCII_LOOK.get(c) or canon_char(c) for c in text)
     return "".join(_ASCII_LOOK.get(c, c) for c in folded).replace("m", "rn")
+
+
+@lru_cache(maxsize=8192)
+def cased(text: str) -> str:
+    """`canon` with each letter's case kept (the look-alike of the letter as written):
+    for numbers written with letters, where "B" is an 8 and "b" a 6."""
+    return "".join(canon_char(c, True).upper() if c.isupper() else canon_char(c, True)
+                   for c in text)
 
 
 def split_case(text: str) -> str:

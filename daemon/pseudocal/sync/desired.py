@@ -158,21 +158,38 @@ def trim(rec: Recurrence, cut: datetime) -> Recurrence | None:
     """Drop the occurrences that ended before `cut` off the front of a series."""
     if rec.rrule is None:
         return rec
-    # the first occurrence overlapping [cut, cut + 35 days), when there is one, is the first
-    # overlapping [cut, cut + 800 days) too (both sorted by start): 5 instances, not 115
-    upcoming = (recurrence.expand(rec, cut, cut + TRIM_FIRST_LOOK)
-                or recurrence.expand(rec, cut, cut + TRIM_LOOKAHEAD))
-    if not upcoming:
-        return rec
-    # the rule's own wall-clock time: a gap-shifted occurrence must not move the series
-    new_start = datetime.combine(upcoming[0].start.date(), rec.start.time())
-    if new_start <= rec.start:
+    new_start = first_wall_start(rec, cut)
+    if new_start is None or new_start <= rec.start:
         return rec
     count = rec.count
     if count is not None:
         count -= _instances_before(rec, new_start)
     skip = tuple(d for d in rec.skip if d >= new_start.date())
     return replace(rec, start=new_start, count=count, skip=skip)
+
+
+def first_wall_start(rec: Recurrence, cut: datetime) -> datetime | None:
+    """The wall-clock start, as the rule produces it, of the first occurrence ending after `cut`.
+
+    A series trimmed at `cut` starts there: RFC 5545 §3.8.5.3 wants DTSTART to be the
+    series' first instance, and leaves a DTSTART its own RRULE does not produce undefined
+    (dateutil drops it, recurring-ical-events shows it as an extra occurrence). So not the
+    day on which that occurrence falls: one in a spring-forward gap happens later
+    (`recurrence.localize`), and where the gap is at midnight on another day, which the
+    rule need not produce. America/Nuuk jumps from 23:00 to 00:00 on the last Saturday of
+    March: that Saturday's 23:30 happens on Sunday at 00:30, and the day's date with the
+    rule's time (Sunday 23:30) started a BYDAY=-1SA series on a Sunday, and moved a plain
+    weekly one to Sundays. None when no occurrence ends after `cut` within TRIM_LOOKAHEAD.
+    """
+    zone, elapsed = rec.timezone, rec.duration
+    # the first one within 35 days of the cut, when there is one, is the first within 800
+    # days too (the rule's starts are sorted, and so are their ends): 5 instances, not 115
+    for look in (TRIM_FIRST_LOOK, TRIM_LOOKAHEAD):
+        low, high = _wall(cut - elapsed, zone) - _SLACK, _wall(cut + look, zone) + _SLACK
+        for naive in recurrence.wall_starts(rec, low, high):
+            if recurrence.localize(naive, zone).astimezone(UTC) + elapsed > cut:
+                return naive
+    return None
 
 
 def _instances_before(rec: Recurrence, naive: datetime) -> int:
