@@ -203,12 +203,16 @@ def rotate_clashing(store, candidates: list[Client], identity: ClientIdentity,
                     config: Path | None) -> list[Rotation]:
     """Draw a new pseudonym for each candidate whose pseudonym `identity` blocks (`blocks`),
     avoiding every identity (`everyone` by client id, and `identity`), every pseudonym in
-    `taken` (which grows) and every retired one; each rename is followed in the config."""
+    `taken` (which grows) and every retired one, and sharing no word with the pseudonym
+    it replaces ("Hilltop Mica" never becomes "Hilltop Rapids": nothing published or
+    logged after the rotation echoes the retired pseudonym); each rename is followed in
+    the config."""
     rotations = []
     for client in candidates:
         if not blocks(identity, client.pseudonym):
             continue
-        avoid = [i for cid, i in everyone.items() if cid != client.id] + [identity]
+        avoid = [i for cid, i in everyone.items() if cid != client.id] + [
+            identity, ClientIdentity(client.pseudonym)]
         new = choose_pseudonym(client.identity, avoid, taken, None,
                                retired=retired_for_others(store, client.id))
         renamed = store.rename_client(client.id, new)
