@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from practice import Practice, Session
 
 CLOSED_PORT = "http://127.0.0.1:9/"  # any request would fail with exit 6, not 3
@@ -70,3 +72,42 @@ def test_a_horizon_past_the_end_of_the_calendar_is_a_config_error_not_a_tracebac
         assert f"sync.{key}" in out and "too long" in out and "Traceback" not in out
     p.sync_table = 'horizon = "156w"\nkeep_past = "520w"\n'
     assert p.run("check", "--offline") == 0, said(capsys)  # the control: at the bounds
+
+
+HUGE = [  # (where, TOML, key path in the error): each crashed a command with a traceback
+    ("session", {"duration": "9999999w"}, "sessions[0].duration"),
+    ("session", {"extra": "count = 999999999999999999"}, "sessions[0].count"),
+    ("session", {"repeat": "FREQ=WEEKLY;INTERVAL=99999999999999999999"}, "sessions[0].repeat"),
+    ("header", '[supervision]\nratio = inf\n', "supervision.ratio"),
+    ("header", '[supervision]\nratio = 1e308\n', "supervision.ratio"),
+    ("header", '[breaks]\nafter_session = "9999999w"\n', "breaks.after_session"),
+    ("header", '[preparation]\nbefore = "9999999w"\n', "preparation.before"),
+]
+
+
+@pytest.mark.parametrize("where, value, key", HUGE, ids=[k for _, _, k in HUGE])
+def test_a_huge_value_is_a_config_error_in_every_command_not_a_traceback(
+        tmp_path, capsys, where, value, key):
+    p = practice_with_client(tmp_path, capsys)
+    if where == "session":
+        for name, text in value.items():
+            setattr(p.sessions[0], name, text)
+    else:
+        p.header_extra = value
+    for argv in (("check", "--offline"), ("sync", "--dry-run"), ("week",)):
+        code = p.run(*argv)
+        out = said(capsys)
+        assert code == 3, (argv, out)
+        assert key in out and "Traceback" not in out, (argv, out)
+
+
+@pytest.mark.parametrize("zone", ["GMT", "Etc/GMT", "Greenwich", "gmt0"])
+def test_gmt_is_refused_as_the_uk_winter_time_only(tmp_path, capsys, zone):
+    """A London practitioner who writes GMT would get every summer session an hour off."""
+    p = practice_with_client(tmp_path, capsys)
+    p.sessions[0].extra = f'timezone = "{zone}"'
+    assert p.run("check", "--offline") == 3
+    out = said(capsys)
+    assert "sessions[0].timezone" in out and "Europe/London" in out
+    p.sessions[0].extra = 'timezone = "UTC"'  # the control: no daylight saving, meant so
+    assert p.run("check", "--offline") == 0, said(capsys)

@@ -301,7 +301,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
     "preparation": (m.PreparationSettings, {"before": v.duration_or_off,
                                             "checklist": v.online_text}),
     "supervision": (m.SupervisionSettings, {"minimum_per_month": v.duration_value,
-                                            "ratio": partial(v.number, low=0),
+                                            "ratio": partial(v.number, low=0, high=10),
                                             "title": v.online_text, "before": v.duration_or_off,
                                             "reminder": v.online_text}),
     "workload": (m.WorkloadSettings, {"max_per_day": v.duration_or_off,

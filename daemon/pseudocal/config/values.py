@@ -22,6 +22,7 @@ negative value is acceptable is the caller's decision: `parse_duration` only rea
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -81,10 +82,15 @@ def parse_duration(text: str) -> timedelta:
     return -value if sign == "-" else value
 
 
+MAX_DURATION = timedelta(weeks=522)  # ten years: far beyond any session or period, and far
+# enough from the end of the calendar that date arithmetic never overflows
+MAX_WHOLE = 100_000  # a count of occurrences (about 1900 years of weekly sessions)
+
+
 def duration_value(value: object, *, zero: bool = False,
-                   most: timedelta | None = None) -> timedelta:
-    """A positive duration (or zero, when `zero`), at most `most` when given, from a config
-    value; DurationError if not."""
+                   most: timedelta = MAX_DURATION) -> timedelta:
+    """A positive duration (or zero, when `zero`), at most `most`, from a config value;
+    DurationError if not."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise DurationError(f"{value} is not a duration",
                             f'write "{value}m" or "PT{value}M" (in quotes)')
@@ -95,7 +101,7 @@ def duration_value(value: object, *, zero: bool = False,
     if amount < timedelta(0) or (amount == timedelta(0) and not zero):
         size = "zero" if amount == timedelta(0) else "negative"
         raise DurationError(f'this duration is {size}', "write a positive duration such as 10m")
-    if most is not None and amount > most:
+    if amount > most:
         raise DurationError("this duration is too long here",
                             "write at most " + (f"{most.days // 7}w" if most.days % 7 == 0
                                                 and most == timedelta(days=most.days)
@@ -230,14 +236,17 @@ def date_list(value: Any) -> tuple[date, ...]:
 
 
 def positive_int(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_WHOLE:
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_WHOLE:
+        raise ValueProblem("this number is too large", f"write at most {MAX_WHOLE}")
     raise ValueProblem(f"{show(value)} is not a positive whole number", "write e.g. 10")
 
 
 def number(value: Any, *, low: float, high: float = float("inf")) -> float:
     """A number in (low, high]."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and low < value <= high:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value) and low < value <= high:
         return float(value)
     top = f" and at most {high:g}" if high < float("inf") else ""
     raise ValueProblem(f"{show(value)} is not a number above {low:g}{top}", "write e.g. 0.5")

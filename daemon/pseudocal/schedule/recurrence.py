@@ -46,6 +46,7 @@ from ..models import Occurrence, Recurrence
 UTC = timezone.utc
 _SLACK = timedelta(days=1)  # covers any UTC offset difference and gap shift
 _NEAR = timedelta(days=62)  # how far `nearest_dates` looks either side
+MAX_INTERVAL = 1000  # an INTERVAL beyond this overflows date arithmetic in some rules
 _FIXED_ZONES = ("EST", "MST", "HST")  # valid zone names a practitioner means as a place
 
 REPEATS: dict[str, str | None] = {
@@ -111,8 +112,9 @@ def _check_parts(text: str) -> None:
             raise RuleError(f"{name} is not allowed", "the time of day comes from start")
         if name not in _PARTS or not value:
             raise RuleError('a part of the rule is not NAME=VALUE with a known NAME', _REPEAT_HINT)
-        if name == "INTERVAL" and not (value.isdigit() and int(value) > 0):
-            raise RuleError("this INTERVAL is not allowed", "write a whole number from 1")
+        if name == "INTERVAL" and not (value.isdigit() and 0 < int(value) <= MAX_INTERVAL):
+            raise RuleError("this INTERVAL is not allowed",
+                            f"write a whole number from 1 to {MAX_INTERVAL}")
         if name == "FREQ" and value not in _FREQS:
             known = value in ("SECONDLY", "MINUTELY", "HOURLY")  # RFC 5545 words: safe to say
             raise RuleError(f"FREQ={value} is not allowed" if known else "this FREQ is not allowed",
@@ -254,7 +256,11 @@ def local_time_message(naive: datetime, tz: str) -> tuple[str, str] | None:
 
 
 _OFFSET = re.compile(r"(?:etc/)?(?:gmt|utc|ut)?\s*[+-]\s*\d{1,2}(?::?\d{2})?", re.IGNORECASE)
-_PLACE_HINT = "write the client's place as an IANA zone, e.g. Asia/Karachi or America/New_York"
+_PLACE_HINT = "write the place as an IANA zone, e.g. Asia/Karachi or America/New_York"
+# GMT is the UK's winter time: a London practitioner who writes it gets every summer
+# session an hour off; UTC stays allowed for a practice that means no daylight saving
+_WINTER_ONLY = frozenset({"gmt", "gmt0", "gmt-0", "gmt+0", "greenwich", "etc/gmt", "etc/gmt0",
+                          "etc/gmt-0", "etc/gmt+0", "etc/greenwich"})
 
 
 def zone_problem(name: str) -> tuple[str, str] | None:
@@ -263,6 +269,9 @@ def zone_problem(name: str) -> tuple[str, str] | None:
     A UTC offset ("GMT+5", "UTC-3", "+05:30", "Etc/GMT+5") is named as such, never
     "corrected" to a look-alike zone (difflib would offer GMT+0 for GMT+5): an offset does
     not follow daylight saving, and Etc/GMT+5 even means UTC-5 (the POSIX sign)."""
+    if name.strip().lower() in _WINTER_ONLY:
+        return ("GMT is the UK's winter time only: it does not follow British Summer Time",
+                'write "Europe/London" for the UK (or "UTC" for no daylight saving at all)')
     if name in _FIXED_ZONES:
         return ('this is a fixed offset with no daylight saving',
                 "write a place such as America/New_York")
