@@ -346,3 +346,58 @@ def test_every_instance_is_plain_or_overridden(zone, day, quarter, minutes, rule
         unique = all(recurrence.local_time_problem(t.dt.replace(tzinfo=None), zone) is None
                      for t in (master["DTSTART"], master["DTEND"]))  # times exist once
         assert master["DTSTART"].to_ical().endswith(b"Z") or unique
+
+
+# ---------------------------------------------------------------- the rolling bound
+
+from pseudocal.events.render import VTIMEZONE_YEARS_AHEAD, published_when  # noqa: E402
+
+COVERED = date(NOW.year + VTIMEZONE_YEARS_AHEAD, 1, 1)  # where the overrides end
+
+
+def _starts(event) -> list[datetime]:
+    rule = rrulestr(event["RRULE"].to_ical().decode(), dtstart=event["DTSTART"].dt)
+    return [d.replace(tzinfo=None) for d in rule]  # bounded: finite
+
+
+def test_an_irregular_open_ended_series_is_published_to_the_overrides_end():
+    gap = _weekly(datetime(2026, 12, 6, 1, 30))  # Sundays 01:30: a gap or fold every year
+    rolled = published_when(gap.when, NOW)
+    assert rolled.until == COVERED - timedelta(days=1) and rolled.count is None
+    ical = render(gap, now=NOW)
+    master, *overrides = _events(ical)
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20291230T013000Z"
+    starts = _starts(master)
+    assert starts[-1] == datetime(2029, 12, 30, 1, 30) and max(starts).date() < COVERED
+    assert starts == recurrence.wall_starts(gap.when, gap.when.start, datetime(2040, 1, 1))[
+        :len(starts)]  # the config's rule, up to the bound
+    assert {o["RECURRENCE-ID"].dt.year for o in overrides} == {2027, 2028, 2029}
+    assert b"RRULE:FREQ=YEARLY" not in ical  # bounded: no VTIMEZONE rule needed
+    privacy.check(ical, IDS, KEY, "test")
+
+
+def test_a_plain_open_ended_series_stays_open_ended():
+    plain = _weekly(datetime(2026, 12, 6, 10, 0))
+    assert published_when(plain.when, NOW) == plain.when
+    master = _events(render(plain, now=NOW))[0]
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY"
+
+
+def test_a_count_series_ending_before_the_bound_is_unchanged():
+    counted = _weekly(datetime(2026, 12, 6, 1, 30), count=30)  # to mid 2027, past a gap
+    assert published_when(counted.when, NOW) == counted.when
+    master, *overrides = _events(render(counted, now=NOW))
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=30" and overrides
+    long = _weekly(datetime(2026, 12, 6, 1, 30), count=1000)  # past the bound: UNTIL instead
+    assert _events(render(long, now=NOW))[0]["RRULE"].to_ical() == \
+        b"FREQ=WEEKLY;UNTIL=20291230T013000Z"
+
+
+def test_the_bound_moves_a_year_when_rendered_a_year_later():
+    gap = _weekly(datetime(2026, 12, 6, 1, 30))
+    later = NOW.replace(year=NOW.year + 1)
+    assert published_when(gap.when, later).until == COVERED.replace(year=COVERED.year + 1) \
+        - timedelta(days=1)
+    master = _events(render(gap, now=later))[0]
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20301229T013000Z"
+    assert content_hash(render(gap, now=NOW)) != content_hash(render(gap, now=later))

@@ -22,11 +22,20 @@ spring-forward gap or an autumn fold, an end in one, an occurrence spanning a ch
   (COUNT counts it);
 * a single event that is not plain has its times in UTC;
 * EXDATE and RECURRENCE-ID carry the rule's wall-clock time, not a shifted one, so
-  they match the instance the RRULE produces in every parser.
+  they match the instance the RRULE produces in every parser;
+* the overrides (like the VTIMEZONE's explicit part) reach only to `covered` (1 January,
+  VTIMEZONE_YEARS_AHEAD years ahead). A series that goes on past it and has an occurrence
+  that is not plain in the ROLLING_SCAN_YEARS after it is published bounded: UNTIL at the
+  end of the last local day before `covered` (COUNT dropped: RFC 5545 allows one of the
+  two), so nothing is published that a parser could misread. The later occurrences appear
+  when the daemon renders again: `covered` moves a year each 1 January, and the object
+  changes then anyway (its VTIMEZONE's explicit part moves), so this costs no extra write.
+  `published_when` is the rule, anchored and bounded, that render() publishes.
 """
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import islice
@@ -43,6 +52,7 @@ PRODID = "-//Calendar//EN"  # neutral: names no product that would hint at thera
 VTIMEZONE_YEARS_AHEAD = 4  # VTIMEZONE covers from DTSTART to this many years past today
 ANCHOR_SEARCH_DAYS = 400  # how far back to look for a plain instance to anchor a rule on
 ANCHOR_CHECK = 60  # instances compared to prove an earlier anchor keeps the same series
+ROLLING_SCAN_YEARS = 12  # how far past `covered` to look for an occurrence that is not plain
 UTC = timezone.utc
 
 
@@ -58,9 +68,8 @@ class EventSpec:
 
 def render(spec: EventSpec, *, now: datetime) -> bytes:
     """The VCALENDAR bytes for one spec; `now` sets DTSTAMP and the VTIMEZONE range."""
-    rec = anchored(spec.when)
+    rec, covered = _published(spec.when, now)
     first = rec.start.date()
-    covered = _covered_until(rec, first, now.date())
     overrides = _overrides(rec, covered)
     master = _vevent(spec, rec, now)
     cal = Calendar()
@@ -82,6 +91,38 @@ def content_hash(ical: bytes) -> str:
     """A hash of what matters: everything except DTSTAMP (which changes every render)."""
     lines = [ln for ln in ical.splitlines() if not ln.startswith(b"DTSTAMP")]
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def published_when(rec: Recurrence, now: datetime) -> Recurrence:
+    """The recurrence render() publishes for `rec` at `now`: `anchored`, and bounded when it
+    would reach past the overrides with occurrences a parser could misread (see `rolled`).
+    Its occurrences are `rec`'s: all of them, or, bounded, those starting before local
+    midnight of the date the overrides reach to; every one it has is plain or overridden.
+    Pure: the same for the same `now`, and the bound moves a year when `now` does."""
+    return _published(rec, now)[0]
+
+
+def rolled(rec: Recurrence, covered: date) -> Recurrence:
+    """`rec` bounded to the overrides' range: when it repeats, can go on past local midnight
+    of `covered` (`_outlives`), and has an occurrence that is not plain in the
+    ROLLING_SCAN_YEARS after `covered`, the same rule with UNTIL at the end of the local day
+    before `covered` (COUNT dropped, skips kept); otherwise `rec` itself. Pure."""
+    if rec.rrule is None or not _outlives(rec, covered):
+        return rec
+    tz = ZoneInfo(rec.timezone)
+    low = recurrence.localize(datetime.combine(covered, time.min), tz)
+    high = low + timedelta(days=round(365.25 * ROLLING_SCAN_YEARS))
+    if not irregular_starts(rec, low, high):
+        return rec
+    return replace(rec, until=covered - timedelta(days=1), count=None)
+
+
+def _published(rec: Recurrence, now: datetime) -> tuple[Recurrence, date]:
+    """The published recurrence and the date its VTIMEZONE's explicit part and overrides
+    cover to (local midnight)."""
+    base = anchored(rec)
+    covered = _covered_until(base, base.start.date(), now.date())
+    return rolled(base, covered), covered
 
 
 def anchored(rec: Recurrence) -> Recurrence:
@@ -154,17 +195,36 @@ def _add_times(ev: Event, start: datetime, end: datetime, tz: ZoneInfo) -> None:
 
 def _overrides(rec: Recurrence, covered: date) -> list[datetime]:
     """The wall-clock starts, up to `covered`, of the occurrences that are not plain."""
-    if rec.rrule is None or vtimezone.is_utc(rec.timezone):
-        return []
     tz = ZoneInfo(rec.timezone)
     since = recurrence.localize(rec.start, tz)
     stop = recurrence.localize(datetime.combine(covered, time.min), tz)
-    near: set[datetime] = set()
-    for change in vtimezone.transitions(rec.timezone, since - rec.duration, stop):
-        low = _wall(change.at, tz) - rec.duration - timedelta(days=1)
-        high = _wall(change.at, tz) + timedelta(days=1)
-        near.update(recurrence.wall_starts(rec, low, high))
-    return sorted(n for n in near if not recurrence.plain(n, rec.duration, tz))
+    return irregular_starts(rec, since, stop)
+
+
+def irregular_starts(rec: Recurrence, low: datetime, high: datetime) -> list[datetime]:
+    """The wall-clock starts (skips removed, sorted) of `rec`'s occurrences that are not
+    plain and start in [low, high) (aware instants): only occurrences near one of the
+    zone's clock changes can be, so only those are looked at. Pure."""
+    if rec.rrule is None or vtimezone.is_utc(rec.timezone) or high <= low:
+        return []
+    tz = ZoneInfo(rec.timezone)
+    changes = [_wall(c.at, tz) for c in vtimezone.transitions(
+        rec.timezone, low - rec.duration, high + rec.duration)]
+    if not changes:
+        return []
+    before, after = rec.duration + timedelta(days=1), timedelta(days=1)
+    starts = recurrence.wall_starts(rec, changes[0] - before, changes[-1] + after)
+    return [n for n in starts if _near(n, changes, before, after)
+            and not recurrence.plain(n, rec.duration, tz)
+            and low <= recurrence.localize(n, tz) < high]
+
+
+def _near(naive: datetime, changes: list[datetime], before: timedelta, after: timedelta
+          ) -> bool:
+    """Whether a change (sorted wall-clock times) is within `before` after `naive` or
+    `after` before it."""
+    i = bisect_left(changes, naive - after)
+    return i < len(changes) and changes[i] <= naive + before
 
 
 def _uses_tzid(master: Event, overrides: list[datetime]) -> bool:
