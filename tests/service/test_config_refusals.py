@@ -111,3 +111,17 @@ def test_gmt_is_refused_as_the_uk_winter_time_only(tmp_path, capsys, zone):
     assert "sessions[0].timezone" in out and "Europe/London" in out
     p.sessions[0].extra = 'timezone = "UTC"'  # the control: no daylight saving, meant so
     assert p.run("check", "--offline") == 0, said(capsys)
+
+
+@pytest.mark.parametrize("table", ["ottilie", "Quimby_cal", "ottilie-quimby"])
+def test_a_calendar_table_named_after_a_client_is_refused_without_naming_it(
+        tmp_path, capsys, table):
+    p = practice_with_client(tmp_path, capsys)
+    p.calendar_extra = f'[calendars.{table}]\nurl = "{CLOSED_PORT}cal/other/"\n\n'
+    for argv in (("check",), ("check", "--offline"), ("sync",), ("sync", "--json")):
+        assert p.run(*argv) == 3, argv  # before any request (port 9 would be exit 6)
+        out = said(capsys)
+        assert "calendars (table 1 of 1)" in out, out
+        assert "ottilie" not in out.lower() and "quimby" not in out.lower(), out
+    p.calendar_extra = f'[calendars.selfcare]\nurl = "{CLOSED_PORT}cal/other/"\n\n'
+    assert p.run("check", "--offline") == 0, said(capsys)  # the control

@@ -231,6 +231,15 @@ def url_problems(settings: Settings, ids: privacy.Identities) -> list[Problem]:
     choose) are left out."""
     from urllib.parse import unquote, urlsplit
     found = []
+    for n, name in enumerate(sorted(settings.calendars)):
+        if ids and ids.find(name.replace("_", " ").replace("-", " ")):
+            # the table's name is printed in every message about that calendar (and the
+            # journal): it is named by its place in the file, never by itself
+            found.append(Problem(f"calendars (table {n + 1} of {len(settings.calendars)})",
+                                 "the name of this [calendars.NAME] table contains "
+                                 f"{ids.find(name.replace('_', ' ').replace('-', ' '))}",
+                                 "rename the table: its name is shown in messages and the "
+                                 "log (e.g. [calendars.selfcare])"))
     for name in ["main", *sorted(settings.calendars)]:
         key = "calendar.url" if name == "main" else f"calendars.{name}.url"
         cal = settings.calendar_for(name)
