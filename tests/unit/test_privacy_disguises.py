@@ -39,7 +39,12 @@ REVIEWED = [with_parsed_phone(ClientIdentity("Rose May", email="bluefox1987@exam
                                              country="GB")),
             ClientIdentity("Jane Smith"), ClientIdentity("محمد علي"),
             ClientIdentity("李明"), ClientIdentity("田中 花子"),
-            ClientIdentity("Laylaـ Haddad"), ClientIdentity("Ottilie Quimby")]
+            ClientIdentity("Laylaـ Haddad"), ClientIdentity("Ottilie Quimby"),
+            # the third review (issue 7, N1): a Korean name written without a space, names
+            # typed with keyboard spellings, ة written ه, a hiragana name in katakana
+            ClientIdentity("김민준"), ClientIdentity("Jürgen Müller"),
+            ClientIdentity("Þórður Þórsson"), ClientIdentity("Đorđe Petrović"),
+            ClientIdentity("فاطمة حسن"), ClientIdentity("さくら"), ClientIdentity("アキラ")]
 REVIEWED_IDS = privacy.Identities.of(REVIEWED)
 NAME, EMAIL, PHONE = privacy.NAME, privacy.EMAIL, privacy.PHONE
 REVIEWED_DISGUISED = [
@@ -57,6 +62,14 @@ REVIEWED_DISGUISED = [
     (EMAIL, "blu3fox"), (EMAIL, "8luefox"),  # digits for letters
     (PHONE, "Text 077OO 9OO lZ3"), (PHONE, "O77OO 9OO 1Z3"), (PHONE, "07700 9OO l2E"),
     (NAME, "W¡ll"), (NAME, "Ott¡l¡e"),  # ¡ for i
+    # N1: the given name of 김민준 (NFD would cut its syllables into jamo), alone and with 씨
+    (NAME, "민준 씨 전화"), (NAME, "민준"), (NAME, "민준씨"), (NAME, "김민"),
+    (NAME, "Call Mueller back"), (NAME, "Supervision re Juergen"),  # ü as ue
+    (NAME, "MUELLER"), (NAME, "callmueller"),
+    (NAME, "Djordje: headphones"), (NAME, "Thorsson: link"),  # đ as dj, þ as th
+    (NAME, "Thordhur"), (NAME, "Thordur"),  # ð as dh or d
+    (NAME, "Supervision re فاطمه"),  # ة written ه
+    (NAME, "サクラ supervision"), (NAME, "あきら"),  # katakana for hiragana, and back
 ]
 REVIEWED_CONTROLS = [
     "8 minutes", "80 minutes", "Zone 2", "tea at 3", "call at 10:00", "Stand up at 11:30",
@@ -66,6 +79,11 @@ REVIEWED_CONTROLS = [
     "スクリーン休憩",  # スクリーン休憩
     "さんの休憩", "잠시 휴식",  # Japanese, Korean
     "استراحـة قصيرة",  # with a tatweel
+    # N1 controls: Korean text without the name (민주 shares the first jamo of 민준), words
+    # that hold "ue", "oe", "th", "dh", Arabic with ة and ه, katakana without the name
+    "민주 씨 전화", "준김", "김 전화", "잠시 휴식 후 전화", "queue", "Screen break", "Mull it over",
+    "Thorough check", "Adhere to the plan", "Shoe rack", "Blue sky",
+    "استراحة قصيرة", "وجه", "ハーブティー", "おやつ休憩",
 ]
 
 
@@ -242,6 +260,48 @@ def test_every_letter_of_every_script_agrees_with_its_other_case_and_stays_a_let
     assert checked > 1000  # the loop saw the cased scripts (Latin, Greek, Cyrillic...)
     assert not disagree, disagree[:20]
     assert not not_letters, not_letters[:20]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("Jürgen Müller", "Mueller"), ("Jürgen Müller", "Muller"), ("Gerd Schröder", "Schroeder"),
+    ("Anna Jäger", "Jaeger"), ("Heinz Strauß", "Strauss"), ("Þóra Ýr", "Thora"),
+    ("Ðana Hlín", "Dhana"), ("Ðana Hlín", "Dana"), ("Đorđe Petrović", "Djordje"),
+    ("Đorđe Petrović", "Dorde"), ("Æsa Dúfa", "Aesa"), ("Søren Kvist", "Soeren"),
+    ("Søren Kvist", "Soren"), ("Åsa Berg", "Aasa"), ("Åsa Berg", "Asa"),
+    ("Chloë Cœur", "Coeur"), ("Łucja Nowak", "Lucja"), ("MÜLLER Jo", "MUELLER"),
+    ("ÐÓRA Jo", "DHORA")])
+def test_keyboard_spellings_of_a_letter_are_found(name, text):
+    """ü ö ä as ue oe ae, ß as ss, þ as th, ð as d or dh, đ as dj or d, æ ø å œ as ae oe
+    aa oe, ł as l: each name is also compared in these spellings (names side only)."""
+    ids = privacy.Identities.of([ClientIdentity(name)])
+    assert ids.find(f"Call {text} back") == privacy.NAME
+    assert ids.find("Blue sky, queue, Screen break, Shoe rack, Adhere") is None  # controls
+
+
+@pytest.mark.parametrize("name, text, control", [
+    ("فاطمة حسن", "فاطمه", "وجه"), ("عائشه علي", "عائشة", "استراحة"),  # ة and ه, both sides
+    ("さくら", "サクラ", "サラ"), ("アキラ", "あきら", "あら"),  # katakana and hiragana
+    ("ガク", "がく", "ハーブ"), ("ｱｷﾗ", "あきら", "ハナ"),  # voiced, halfwidth katakana
+    ("김민준", "민준 씨", "민주 씨"), ("이서연", "서연", "서여"), ("박지", "박지", "지박")])
+def test_one_letter_written_two_ways_and_whole_syllables(name, text, control):
+    ids = privacy.Identities.of([ClientIdentity(name)])
+    assert ids.find(f"{text} supervision") == privacy.NAME
+    assert ids.find(f"{control} supervision") is None
+
+
+def test_a_katakana_like_a_han_character_keeps_its_look_alike():
+    """カ (katakana) is TR39's look-alike of 力 (Han): 李力 in katakana is still found, and
+    in hiragana too, now that katakana compares as hiragana."""
+    ids = privacy.Identities.of([ClientIdentity("李力")])
+    assert ids.find("督导李カ") and ids.find("督导李か") and not ids.find("督导李")
+
+
+def test_two_jamo_match_nothing():
+    """A Korean fragment is whole syllables: a name of one syllable has none, and the jamo
+    of a syllable (or compatibility jamo typed alone) are not pieces of a name."""
+    ids = privacy.Identities.of([ClientIdentity("민 준호")])
+    assert ids.find("준호 전화")
+    assert not ids.find("미 전화") and not ids.find("ㅁㅣ 전화") and not ids.find("주 전화")
 
 
 def test_an_email_local_part_ending_in_at_is_found_whole():

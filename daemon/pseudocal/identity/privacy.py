@@ -18,7 +18,9 @@ compatibility forms, format characters and TR39 confusables folded away):
               across separators ("J.a.n.e", "Ja-ne"); joined forms too ("Rose-May" ->
               "rosemay", "O'Neill" -> "oneill"); run together or plural, also in the
               look-alike form of `textforms.look` ("r0semay", "J4nes"); in unspaced
-              scripts each part of 2+ characters inside a longer run ("督导李明")
+              scripts each part of 2+ whole characters inside a longer run ("督导李明",
+              "민준 씨" for 김민준); each name also in its keyboard spellings
+              (`name_forms`: "Mueller" and "Muller" for Müller, "Djordje" for Đorđe)
     email     the address, or its local part, also spelled with "at"/"dot"
               ("rose.may at example dot org"), split up ("Blue-Fox") or in look-alikes
               ("b1uef0x1987")
@@ -40,6 +42,7 @@ A failure raises PrivacyViolation naming the object and the property, never the 
 """
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -49,7 +52,7 @@ from typing import TYPE_CHECKING
 from ..crypto import is_own_uid
 from ..errors import PrivacyViolation, Problem
 from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
-from . import phones
+from . import phones, textforms
 from .textforms import canon, cased, invisible, look, look_tokens, shown_tokens, tokens
 
 if TYPE_CHECKING:
@@ -98,6 +101,7 @@ class Identities:
     """Every client's identity in comparison form, prepared once per sync."""
     names: frozenset[str] = frozenset()  # name tokens and joined forms (canon and look)
     fragments: frozenset[str] = frozenset()  # pieces of names in scripts written unspaced
+    unspaced: frozenset[str] = frozenset()  # the same, as whole characters (`_aligned`)
     locals: frozenset[str] = frozenset()  # email local parts, letters and digits joined
     handles: frozenset[str] = frozenset()  # one-word notes, contact handles ("bluebird77")
     numbers: frozenset[str] = frozenset()  # national digits of phones (and of contact routes)
@@ -114,16 +118,20 @@ class Identities:
         plain: set[str] = set()  # name tokens in canonical form only
         words: set[str] = set()  # of email local parts ("bluefox" of bluefox1987)
         fragments: set[str] = set()
+        unspaced: set[str] = set()
         locals_: set[str] = set()
         handles: set[str] = set()
         numbers: set[str] = set()
         phrases: set[str] = set()
         for ident in items:
-            plain |= name_tokens(ident.name)
-            names |= name_tokens(ident.name) | name_tokens(ident.name, look_tokens)
-            fragments |= _unspaced_fragments(ident.name)
-            if len(tokens(ident.name)) > 1:
-                phrases.add(canon(ident.name).strip())
+            for form in name_forms(ident.name):  # "Müller", and "Mueller" as typed
+                plain |= name_tokens(form)
+                names |= name_tokens(form) | name_tokens(form, look_tokens)
+                if len(tokens(form)) > 1:
+                    phrases.add(canon(form).strip())
+            pieces = _unspaced_fragments(ident.name)
+            fragments |= {"".join(p) for p in pieces}
+            unspaced |= {_aligned(p) for p in pieces}
             for address in _addresses(ident):
                 local = address.split("@", 1)[0]
                 locals_ |= {"".join(tokens(local)), "".join(look_tokens(local))}
@@ -141,7 +149,8 @@ class Identities:
                    if ordered else None)
         long_names = frozenset(form for n in plain if len(n) >= IN_WORD and n.isalpha()
                                for form in (n, look(n)))
-        return cls(frozenset(names), frozenset(fragments), frozenset(x for x in locals_ if x),
+        return cls(frozenset(names), frozenset(fragments), frozenset(unspaced),
+                   frozenset(x for x in locals_ if x),
                    frozenset(handles), frozenset(numbers), ordered, pattern, long_names,
                    frozenset(words))
 
@@ -174,8 +183,10 @@ class Identities:
         if self.long_names and any(n in t for p in (pieces, looks, shown) for t in p
                                    for n in self.long_names):
             return NAME  # "callottilie", "meetottiliebrackenbury"
-        if self.fragments and any(f in t for t in pieces for f in self.fragments):
-            return NAME
+        if self.unspaced:  # whole characters: "민준" in "민준 씨 전화", 李明 in 督导李明
+            aligned = _aligned(textforms.units(text))
+            if any(f in aligned for f in self.unspaced):
+                return NAME
         for runs in (pieces, looks):  # "b1uef0x1987" in look-alikes
             if _joined_run(runs, self.locals) or _joined_run(
                     [p for p in runs if p not in SPELLED], self.locals):
@@ -224,6 +235,7 @@ def name_tokens(name: str, split=tokens) -> set[str]:
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir"})
 _UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
                        "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_UNSPACED_RUN = re.compile(_UNSPACED.pattern + "+")
 
 
 def _composed(token: str, names: frozenset[str]) -> bool:
@@ -265,16 +277,61 @@ def _cut(body: str, names: frozenset[str], suffixed: bool) -> bool:
     return False
 
 
-def _unspaced_fragments(name: str) -> set[str]:
+def _unspaced_fragments(name: str) -> set[tuple[str, ...]]:
     """For a name in a script written without spaces (Chinese, Japanese, Korean, Thai...),
     each part of two characters or more and every piece of it of two characters or more,
-    found inside unspaced text too: 李明 in 督导李明, 田中 in 田中さんの休憩, 小明 in 王小明."""
+    found inside unspaced text too: 李明 in 督导李明, 田中 in 田中さんの休憩, 小明 in 王小明,
+    민준 of 김민준 in "민준 씨". The pieces are whole characters of the name as written (NFC:
+    a Hangul syllable is one), each in its comparison form afterwards (`textforms.units`):
+    `canon` would break a syllable into jamo, which no piece may be cut from."""
     found = set()
-    for token in tokens(name):
-        if len(token) >= MIN_TOKEN and all(_UNSPACED.match(c) for c in token):
-            found |= {token[i:j] for i in range(len(token))
-                      for j in range(i + MIN_TOKEN, len(token) + 1)}
+    for run in _UNSPACED_RUN.findall(textforms.written(name)):
+        forms = tuple(textforms.units(run))
+        found |= {forms[i:j] for i in range(len(forms))
+                  for j in range(i + MIN_TOKEN, len(forms) + 1)}
     return found
+
+
+def _aligned(forms: Iterable[str]) -> str:
+    """Character forms joined so that a piece matches only whole characters of a text."""
+    return "\0" + "\0".join(forms) + "\0"
+
+
+# standard keyboard spellings of letters with diacritics and special letters
+# (Müller as Mueller, Þórsson as Thorsson, Đorđe as Djordje); the letter's own comparison
+# form (u, d, o, a, l...) is kept as well
+TRANSLITERATIONS = {"ü": ("ue",), "ö": ("oe",), "ä": ("ae",), "ß": ("ss",), "ẞ": ("ss",),
+                    "þ": ("th",), "ð": ("d", "dh"), "đ": ("dj", "d"), "æ": ("ae",),
+                    "ø": ("oe",), "å": ("aa",), "œ": ("oe",), "ł": ("l",)}
+MAX_FORMS = 64  # a name with more combinations is spelled one way per letter throughout
+
+
+def name_forms(name: str) -> list[str]:
+    """`name` and its keyboard spellings (`TRANSLITERATIONS`): "Jürgen Müller" is also
+    "Juergen Mueller", "Jürgen Mueller"...; names side only, so "queue" blocks nobody."""
+    text = unicodedata.normalize("NFC", name)
+    choices = [((c,) + _spelled(text, i)) if c.lower() in TRANSLITERATIONS else (c,)
+               for i, c in enumerate(text)]
+    count = 1
+    for options in choices:
+        count *= len(options)
+    if count <= MAX_FORMS:
+        return ["".join(p) for p in itertools.product(*choices)]
+    widest = max(len(o) for o in choices)
+    return [text] + ["".join(o[min(k, len(o) - 1)] for o in choices) for k in range(1, widest)]
+
+
+def _spelled(text: str, i: int) -> tuple[str, ...]:
+    """The keyboard spellings of text[i], in capitals next to capitals ("MÜLLER" ->
+    "MUELLER"), with a capital first letter alone ("Ðór" -> "Dhór")."""
+    char = text[i]
+    spellings = TRANSLITERATIONS[char.lower()]
+    if not char.isupper():
+        return spellings
+    near = [c for c in (text[i + 1:i + 2] + text[i - 1:i] if i else text[i + 1:i + 2])
+            if c.isalpha()]
+    shout = bool(near) and near[0].isupper()
+    return tuple(s.upper() if shout else s.capitalize() for s in spellings)
 
 
 _SERVICES = frozenset({"skype", "signal", "telegram", "whatsapp", "zoom", "teams", "facetime",

@@ -26,6 +26,12 @@ too ("I", "i", "1", "!", "¡" and "|" as "l", "0" as "o", "m" as "rn", "w" as "v
 a letter ("10:00", "80 minutes"), stays a number: read as letters it would be "lo" or "bo".
 Both sides of a comparison are put in the same form.
 
+Two spellings of one letter compare alike: the Arabic teh marbuta "ة" as the "ه" it is often
+written with ("فاطمة" is "فاطمه"), and katakana as hiragana ("サクラ" is "さくら"; a katakana
+whose TR39 prototype is a letter of another script, "カ" like "力", keeps it, and its
+hiragana "か" with it). `units(text)` keeps each character as written apart (a Hangul
+syllable is one unit, not its jamo), for comparing whole characters of unspaced scripts.
+
 Letters that NFKC leaves alone but a screen shows as letters (in a box or a circle, as
 regional indicators or small capitals: "🅾", "🅦", "🇴", "ᴛ") are read by their Unicode name.
 
@@ -61,6 +67,10 @@ ELONGATION = frozenset("\u0640\u07fa")
 # "REGIONAL INDICATOR SYMBOL LETTER O"): read by its Unicode name
 _NAMED_LETTER = re.compile(r"\b(?:SMALL CAPITAL|CIRCLED|SQUARED|PARENTHESIZED|"
                            r"REGIONAL INDICATOR SYMBOL LETTER)\b.*?\b([A-Z])$")
+
+
+TEH_MARBUTA = "\u0629"
+_KANA = 0x60  # katakana U+30A1-30F6 is hiragana U+3041-3096 plus this
 
 
 @lru_cache(maxsize=1)
@@ -111,6 +121,18 @@ def _folded(char: str, shown: bool = False) -> str:
         return named.group(1).lower()
     if not unicodedata.category(char).startswith("L"):
         return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
+    if char == TEH_MARBUTA:
+        return _folded("\u0647", shown)  # ة is written ه as often: فاطمة is فاطمه
+    kana = ord(char)
+    if 0x3041 <= kana <= 0x3096:  # hiragana compares as its katakana does (さくら, サクラ)
+        return _folded(chr(kana + _KANA), shown)
+    if 0x30a1 <= kana <= 0x30f6:
+        mapped = _letter(char, shown)  # a katakana's look-alike of another script ("カ"
+        return chr(kana - _KANA) if mapped == char else mapped  # is "力"), else hiragana
+    return _letter(char, shown)
+
+
+def _letter(char: str, shown: bool) -> str:
     table, small = _prototypes(), char.casefold()
     forms = (char, small, char.lower(), char.upper()) if shown else \
         (small, char.lower(), char, char.upper())  # Cherokee folds to its capitals
@@ -131,6 +153,21 @@ def _plain(text: str) -> str:
 def canon(text: str) -> str:
     """`text` in the comparison form described above."""
     return "".join(canon_char(c) for c in text)
+
+
+def units(text: str) -> list[str]:
+    """The comparison form of each character of `text` as written (NFKC, invisibles and
+    stretching marks dropped first, so a Hangul syllable stays one character: "민준" is two
+    units, not the five jamo `canon` gives), without the characters that vanish: for
+    comparing whole characters of scripts written without spaces."""
+    return [u for u in (canon_char(c) for c in written(text)) if u]
+
+
+def written(text: str) -> str:
+    """`text` as its characters are written: invisibles and stretching marks dropped, then
+    NFKC over the whole (conjoining jamo become their Hangul syllable)."""
+    kept = "".join(c for c in text if not invisible(c) and c not in ELONGATION)
+    return unicodedata.normalize("NFKC", kept)
 
 
 @lru_cache(maxsize=8192)
