@@ -96,3 +96,44 @@ def test_an_own_span_inside_a_word_is_not_cut_out():
     assert ids.find("Book Mayrose", own=("May",))
     assert ids.find("Book supervision:xMay 2027", own=(":xMay",)) is None
     assert ids.find("Book supervisionMay 2027", own=("May 2027",))
+
+
+PHRASE_NAMES = ["Screen Break", "Smart Speakers", "Other Programmes", "Backup Contact"]
+PHRASE_CONFIG = """timezone = "Europe/London"
+[calendar]
+url = "http://127.0.0.1:9/practitioner/practice/"
+[breaks]
+after_session = "10m"
+[preparation]
+before = "15m"
+"""
+
+
+@pytest.mark.parametrize("name", PHRASE_NAMES)
+def test_a_client_whose_full_name_is_one_of_pseudocals_own_phrases_blocks_nothing(
+        tmp_path: Path, name):
+    """The second attacker's N3: the whole-name scan over the raw object did not cut out
+    pseudocal's own break title and checklist, so a client called "Screen Break" blocked
+    every sync. The same name written by the practitioner is still refused (the control)."""
+    path = tmp_path / "config.toml"
+    path.write_text(PHRASE_CONFIG, encoding="utf-8")
+    settings = loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(tmp_path)})
+    store = Store.create(tmp_path / "store.db", generate_key())
+    try:
+        client = store.add_client(ClientIdentity(name))
+        now = datetime(2027, 2, 1, 9, 0, tzinfo=timezone.utc)
+        rule = SessionRule(0, client.pseudonym, Recurrence(
+            datetime(2027, 2, 3, 10, 0), timedelta(minutes=50), "Europe/London",
+            "FREQ=WEEKLY"), "weekly")
+        settings = dataclasses.replace(settings, sessions=(rule,))
+        remote = MemoryRemote()
+        done = engine.recorded_sync(settings, store, {"main": remote}, now=now)
+        assert done.failed == [] and done.created >= 2, done  # the session and its break
+        texts = " ".join(_descriptions(remote)) + " ".join(
+            str(ev["SUMMARY"]) for data in remote.objects.values()
+            for ev in Calendar.from_ical(data).walk("VEVENT"))
+        assert "Screen break" in texts and "smart speakers off" in texts
+        ids = privacy.Identities.of([ClientIdentity(name)])
+        assert ids.find(f"Call {name} back")  # the practitioner's own text naming them
+    finally:
+        store.close()

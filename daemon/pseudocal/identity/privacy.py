@@ -545,9 +545,13 @@ def _as_list(value) -> list:
 
 def _check_identities(ical: bytes, cal: Calendar, ids: Identities, label: str,
                       own: tuple[str, ...]) -> None:
-    # whole identities of two words or more anywhere in the object (a one-word note such
-    # as "London" would otherwise match the TZID); texts are checked in full below
+    # whole identities of two words or more anywhere else in the object (a one-word note
+    # such as "London" would otherwise match the TZID); the text properties are checked in
+    # full below, with pseudocal's own words cut out first (a client called "Screen Break"
+    # must not block the break title pseudocal writes itself)
     raw = ical.decode("utf-8", errors="replace").replace("\r\n ", "").replace("\n ", "")
+    raw = "\n".join(line for line in raw.splitlines()
+                    if re.split(r"[;:]", line, maxsplit=1)[0].upper() not in TEXT_PROPS)
     if ids.phrase_pattern is not None and ids.phrase_pattern.search(canon(raw)):
         raise _violation(label, "the object holds a client's identity")
     for comp in cal.walk():
