@@ -152,31 +152,38 @@ def failing_server():
     server.close()
 
 
-def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, failing_server):
-    # the server's answers name the client (its reason phrase and body); a calendar URL named
-    # after a client is refused before any request now (engine.url_problems)
-    url = f"http://127.0.0.1:{failing_server.server_address[1]}/cal/practice/"
-    practice = Practice(tmp_path / "p", url).create([JANE])
-    practice.sessions = [practice.weekly(0)]
+def run_daemon(practice, log_path, until: tuple[str, ...], args: tuple[str, ...] = (),
+               env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """The daemon on `practice` until the notify socket hears `until` (key, and text in its
+    value), then a clean SIGTERM stop: (its log, every notify message)."""
     listener = NotifyListener()
-    journal = "8:4242"
-    daemon = DaemonProcess(practice.write(), tmp_path / "daemon.log", args=("-v",),
-                           env={"NOTIFY_SOCKET": listener.name, "JOURNAL_STREAM": journal})
+    daemon = DaemonProcess(practice.write(), log_path, args=args,
+                           env={"NOTIFY_SOCKET": listener.name, **(env or {})})
     try:
-        listener.wait("STATUS", "sync failing since")
+        listener.wait(*until)
         daemon.signal(signal.SIGTERM)
         assert daemon.proc.wait(15) == 0
     finally:
         daemon.close()
         listener.drain()
         listener.close()
-    log = daemon.log()
+    return daemon.log(), listener.messages
+
+
+def test_the_daemon_never_logs_an_identity_from_a_failing_server(tmp_path, failing_server):
+    # the server's answers name the client (its reason phrase and body); a calendar URL named
+    # after a client is refused before any request now (engine.url_problems)
+    url = f"http://127.0.0.1:{failing_server.server_address[1]}/cal/practice/"
+    practice = Practice(tmp_path / "p", url).create([JANE])
+    practice.sessions = [practice.weekly(0)]
+    log, messages = run_daemon(practice, tmp_path / "daemon.log", ("STATUS", "sync failing since"),
+                               args=("-v",), env={"JOURNAL_STREAM": "8:4242"})
     assert "500" in log, "the server's failure never reached the log: nothing was tested"
     assert log.startswith("<6>") and not TIMESTAMP.search(log)
     status = pseudocal("status", "--json", "--config", str(practice.config))
     assert status.returncode == 11 and json.loads(status.stdout)["last_error"]
     kept = [practice.status_file.read_bytes(), practice.store_path.read_bytes()]
-    everything = log + "\n".join(listener.messages) + status.stdout + status.stderr
+    everything = log + "\n".join(messages) + status.stdout + status.stderr
     assert leaked(everything) == []
     assert not any(term.encode() in blob.lower() for term in LEAKS for blob in kept)
 
@@ -250,17 +257,6 @@ def test_the_practitioners_own_paths_are_logged_as_they_are(tmp_path, failing_se
     url = f"http://127.0.0.1:{failing_server.server_address[1]}/cal/practice/"
     practice = Practice(tmp_path / "jane" / "p", url).create([JANE])
     practice.sessions = [practice.weekly(0)]
-    listener = NotifyListener()
-    daemon = DaemonProcess(practice.write(), tmp_path / "daemon.log",
-                           env={"NOTIFY_SOCKET": listener.name})
-    try:
-        listener.wait("READY")
-        daemon.signal(signal.SIGTERM)
-        assert daemon.proc.wait(15) == 0
-    finally:
-        daemon.close()
-        listener.drain()
-        listener.close()
-    log = daemon.log()
+    log, _ = run_daemon(practice, tmp_path / "daemon.log", ("READY",))
     assert f"started: config {practice.config}, store " in log
     assert "/[redacted]/" not in log
