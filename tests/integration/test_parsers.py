@@ -733,26 +733,28 @@ def _nothing_after_the_bound(sents: list[Sent], answers: list) -> list[str]:
     return problems
 
 
-def test_icaljs_places_irregular_open_ended_series_where_zoneinfo_does(icaljs, figure):
-    sents = [s for s in all_irregular()]
-    answers = icaljs.expand(sents)
+def _assert_bounded_and_placed(sents: list[Sent], answers: list, figure, what: str) -> None:
+    """Prints `what` with the count of wrong instants, then asserts that the parser shows
+    nothing at or after each series' bound and every instant where zoneinfo puts it."""
     wrong = wrong_instants(sents, answers)
-    figure(f"ical.js {icaljs.version}, open-ended irregular weekly series over "
-           f"{FOREVER_YEARS} years: {wrong} of {sum(2 * len(truth(s)) for s in sents)} "
-           f"instants wrong")
+    figure(f"{what}: {wrong} of {sum(2 * len(truth(s)) for s in sents)} instants wrong")
     assert not (late := _nothing_after_the_bound(sents, answers)), "\n".join(late[:12])
     problems = differences(sents, answers, "control")
     assert not problems, f"{wrong} instants wrong\n" + "\n".join(problems[:12])
+
+
+def test_icaljs_places_irregular_open_ended_series_where_zoneinfo_does(icaljs, figure):
+    sents = [s for s in all_irregular()]
+    answers = icaljs.expand(sents)
+    _assert_bounded_and_placed(sents, answers, figure, f"ical.js {icaljs.version}, open-ended "
+                               f"irregular weekly series over {FOREVER_YEARS} years")
 
 
 def test_recurring_ical_events_places_irregular_open_ended_series_where_zoneinfo_does(figure):
     sents = [_until(s, ICALENDAR_RULES_END) for s in all_irregular()]
     for read_vtimezone in (True, False):
         answers = [python_expand(s, read_vtimezone) for s in sents]
-        wrong = wrong_instants(sents, answers)
-        figure(f"recurring-ical-events (VTIMEZONE {'read' if read_vtimezone else 'zoneinfo'}"
-               f"), open-ended irregular weekly series to {ICALENDAR_RULES_END:%Y}: {wrong} of "
-               f"{sum(2 * len(truth(s)) for s in sents)} instants wrong")
-        assert not (late := _nothing_after_the_bound(sents, answers)), "\n".join(late[:12])
-        problems = differences(sents, answers, "control")
-        assert not problems, f"{wrong} instants wrong\n" + "\n".join(problems[:12])
+        _assert_bounded_and_placed(
+            sents, answers, figure, f"recurring-ical-events (VTIMEZONE "
+            f"{'read' if read_vtimezone else 'zoneinfo'}), open-ended irregular weekly series "
+            f"to {ICALENDAR_RULES_END:%Y}")
