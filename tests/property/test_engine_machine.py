@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from icalendar import Calendar
 
+from pseudocal import store as store_module
 from pseudocal.config import loader
 from pseudocal.crypto import is_own_uid, make_uid
 from pseudocal.errors import PseudocalError, ServerError
@@ -138,10 +139,14 @@ class EngineMachine(RuleBasedStateMachine):
         self.settings = loader.load_settings(path, env={"PSEUDOCAL_STATE_DIR": str(self.dir)})
         # Everything a step's outcome depends on is fixed by the drawn steps (hypothesis
         # replays a case and must see the same preconditions): the key (so the UIDs), the
-        # pseudonyms, and the tokens in new hrefs, the engine's included.
+        # pseudonyms, the client ids, and the tokens in new hrefs, the engine's included.
         self.store = Store.create(self.dir / "store.db", bytes(range(32)))
-        self.pseudonyms = [self.store.add_client(c, p).pseudonym
-                           for c, p in zip(CLIENTS, PSEUDONYMS, strict=True)]
+        drawn, store_module.secrets = store_module.secrets, _Tokens(itertools.count(1))
+        try:  # client ids are in the session UIDs, so they are counted too
+            self.pseudonyms = [self.store.add_client(c, p).pseudonym
+                               for c, p in zip(CLIENTS, PSEUDONYMS, strict=True)]
+        finally:
+            store_module.secrets = drawn  # type: ignore[assignment]
         self._tokens = itertools.count(1)
         self._engine_secrets = engine.secrets
         engine.secrets = _Tokens(self._tokens)  # type: ignore[assignment]
