@@ -144,6 +144,32 @@ def _ascii_look(text: str, at: int) -> str:
     return text[:i] + b + text[i + 1:]
 
 
+def _escaped(text: str, times: int) -> str:
+    """Every character percent-escaped (UTF-8), then the escapes escaped again."""
+    for _ in range(times):
+        text = "".join(f"%{b:02X}" for b in text.encode("utf-8"))
+    return text
+
+
+# Latin spellings as a passport or a keyboard would give them (BGN/PCGN-like, written
+# here apart from the product's own table, which spells some letters otherwise)
+LATIN = dict(zip("абвгдежзийклмнопрстуфхцчшщыэюя",
+                 "a b v g d e zh z i y k l m n o p r s t u f kh ts ch sh shch y e yu ya".split(),
+                 strict=True))
+LATIN |= dict(zip("αβγδεζηθικλμνξοπρστυφχψω",
+                  "a v g d e z i th i k l m n x o p r s t y f ch ps o".split(), strict=True))
+
+
+def _latin(part: str) -> str:
+    """A Cyrillic or Greek part in Latin letters (the part itself when it is neither, or
+    when its spelling is too short to be told from a word by chance)."""
+    lower = part.lower()
+    if not all(c in LATIN for c in lower):
+        return part
+    spelled = "".join(LATIN[c] for c in lower)
+    return spelled.capitalize() if len(set(spelled)) >= 4 else part
+
+
 def name_disguises(ident: ClientIdentity, part: str, at: int) -> dict[str, str]:
     words = [w for w in ident.name.replace("-", " ").replace("'", " ").split() if w]
     first, last = words[0], words[-1]
@@ -161,6 +187,9 @@ def name_disguises(ident: ClientIdentity, part: str, at: int) -> dict[str, str]:
         "soft-hyphen": _insert(part, "\u00ad", at + 1),
         "confusable": _swap_confusable(part, at), "fullwidth": _fullwidth(part),
         "accents": _accented(part),
+        "percent": _escaped(part, 1), "percent-twice": _escaped(part, 2),
+        "html-entities": "".join(f"&#{ord(c)};" for c in part),
+        "latin-spelling": _latin(part),
     }
 
 

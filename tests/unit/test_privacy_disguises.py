@@ -44,7 +44,10 @@ REVIEWED = [with_parsed_phone(ClientIdentity("Rose May", email="bluefox1987@exam
             # typed with keyboard spellings, ة written ه, a hiragana name in katakana
             ClientIdentity("김민준"), ClientIdentity("Jürgen Müller"),
             ClientIdentity("Þórður Þórsson"), ClientIdentity("Đorđe Petrović"),
-            ClientIdentity("فاطمة حسن"), ClientIdentity("さくら"), ClientIdentity("アキラ")]
+            ClientIdentity("فاطمة حسن"), ClientIdentity("さくら"), ClientIdentity("アキラ"),
+            # the fourth review: names stored in one script and typed in another
+            ClientIdentity("Анна Петрова"), ClientIdentity("Yulia Smirnova"),
+            ClientIdentity("Пётр Соколов"), ClientIdentity("Σοφία Νικολάου")]
 REVIEWED_IDS = privacy.Identities.of(REVIEWED)
 NAME, EMAIL, PHONE = privacy.NAME, privacy.EMAIL, privacy.PHONE
 REVIEWED_DISGUISED = [
@@ -70,11 +73,20 @@ REVIEWED_DISGUISED = [
     (NAME, "Thordhur"), (NAME, "Thordur"),  # ð as dh or d
     (NAME, "Supervision re فاطمه"),  # ة written ه
     (NAME, "サクラ supervision"), (NAME, "あきら"),  # katakana for hiragana, and back
+    # Cyrillic and Greek names in Latin letters, and a Latin name in Cyrillic
+    (NAME, "Call Anna"), (NAME, "Petrova: link"), (NAME, "Pyotr"), (NAME, "Petr"),
+    (NAME, "Sokolov later"), (NAME, "Supervision re Юлия"), (NAME, "Смирнова"),
+    (NAME, "Sofia"), (NAME, "Nikolaou"), (NAME, "Anna's link"),
+    # percent-escapes and HTML character references, as a link or an HTML description
+    (NAME, "R%6Fse"), (NAME, "Call R%256Fse"), (NAME, "Ro&#115;e"),
+    (NAME, "https://meet.example/?n=Ro%2573e"), (NAME, "Ro&amp;#115;e"),
 ]
 REVIEWED_CONTROLS = [
     "8 minutes", "80 minutes", "Zone 2", "tea at 3", "call at 10:00", "Stand up at 11:30",
     "Level 3B", "Bus 88", "Take 5, drink water", "Breathe 4-7-8", "walk 10 000 steps",
     "Big bass boost", "Blue sky", "a fox", "Mayfly season",
+    "Annual leave", "Petrol", "Sofa", "Заметки", "Перерыв", "Διάλειμμα",  # no name in them
+    "100% focus", "Tea & biscuits", "50%25 off",
     "督导休息",  # 督导休息: Chinese text without the name
     "スクリーン休憩",  # スクリーン休憩
     "さんの休憩", "잠시 휴식",  # Japanese, Korean

@@ -20,7 +20,9 @@ compatibility forms, format characters and TR39 confusables folded away):
               look-alike form of `textforms.look` ("r0semay", "J4nes"); in unspaced
               scripts each part of 2+ whole characters inside a longer run ("督导李明",
               "민준 씨" for 김민준); each name also in its keyboard spellings
-              (`name_forms`: "Mueller" and "Muller" for Müller, "Djordje" for Đorđe)
+              (`name_forms`: "Mueller" and "Muller" for Müller, "Djordje" for Đorđe);
+              a Cyrillic or Greek name in Latin letters and a Latin one in Cyrillic or
+              Greek (`crossing`: "Anna" for Анна, "Юлия" for Yulia)
     email     the address, or its local part, also spelled with "at"/"dot"
               ("rose.may at example dot org"), split up ("Blue-Fox") or in look-alikes
               ("b1uef0x1987")
@@ -28,6 +30,9 @@ compatibility forms, format characters and TR39 confusables folded away):
               (`phones.national_digits`: "+44 7700 900123" is in "07700-900 123"),
               also with letters typed for digits ("077OO 9OO lZ3")
     identity  a whole note or contact route, and the numbers and addresses inside it
+
+A text is also compared as a link or an HTML description shows it: percent-escapes and HTML
+character references decoded (`decodings`: "R%256Fse" and "Ro&#115;e" are "Rose").
 
 pseudocal's own words. Its fixed phrases (the default title, alarm, checklist and
 reminder texts: `OWN_PHRASES`) and what it generates (month names, hours, numbers in a
@@ -42,18 +47,29 @@ A failure raises PrivacyViolation naming the object and the property, never the 
 """
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from ..crypto import is_own_uid
 from ..errors import PrivacyViolation, Problem
 from ..models import DEFAULT_CHECKLIST, BreakSettings, ClientIdentity, SupervisionSettings
-from . import phones, textforms
-from .textforms import canon, cased, invisible, look, look_tokens, shown_tokens, tokens
+from . import crossing, phones, textforms
+from .textforms import (
+    canon,
+    cased,
+    invisible,
+    look,
+    look_tokens,
+    shown_tokens,
+    tokens,
+    written_tokens,
+)
 
 if TYPE_CHECKING:
     from icalendar import Calendar
@@ -109,6 +125,8 @@ class Identities:
     phrase_pattern: re.Pattern[str] | None = None
     long_names: frozenset[str] = frozenset()  # names of IN_WORD letters+: found inside words
     local_words: frozenset[str] = frozenset()  # letter runs of IN_WORD+ in email local parts
+    crossed: frozenset[str] = frozenset()  # Cyrillic and Greek name tokens spelled in Latin
+    latin_keys: frozenset[str] = frozenset()  # Latin name tokens (`crossing.key`)
 
     @classmethod
     def of(cls, identities: Mapping[str, ClientIdentity] | Iterable[ClientIdentity]
@@ -123,7 +141,14 @@ class Identities:
         handles: set[str] = set()
         numbers: set[str] = set()
         phrases: set[str] = set()
+        crossed: set[str] = set()
+        latin_keys: set[str] = set()
         for ident in items:
+            for word in written_tokens(ident.name):  # "Анна" as "Anna", "Yulia" as "Юлия"
+                if crossing.foreign(word):
+                    crossed |= crossing.spelled(word)
+                elif len(crossing.key(word)) >= crossing.MIN_KEY:
+                    latin_keys.add(crossing.key(word))
             for form in name_forms(ident.name):  # "Müller", and "Mueller" as typed
                 plain |= name_tokens(form)
                 names |= name_tokens(form) | name_tokens(form, look_tokens)
@@ -152,7 +177,7 @@ class Identities:
         return cls(frozenset(names), frozenset(fragments), frozenset(unspaced),
                    frozenset(x for x in locals_ if x),
                    frozenset(handles), frozenset(numbers), ordered, pattern, long_names,
-                   frozenset(words))
+                   frozenset(words), frozenset(crossed), frozenset(latin_keys))
 
     def __bool__(self) -> bool:
         return bool(self.names or self.locals or self.numbers or self.phrases or self.handles)
@@ -162,7 +187,16 @@ class Identities:
 
         The spans in `own` (and OWN_PHRASES) are pseudocal's own words: cut out first, as
         whole words only ("Screen breakwell" keeps its last word whole), and a name run
-        across the edge of one ("Screen break well" for a client Breakwell) still counts."""
+        across the edge of one ("Screen break well" for a client Breakwell) still counts.
+        A text with percent-escapes or HTML character references is also read as a link or
+        an HTML description shows it ("R%6Fse", "R%256Fse", "Ro&#115;e" are "Rose")."""
+        for variant in decodings(text):
+            kind = self._find_whole(variant, own)
+            if kind:
+                return kind
+        return None
+
+    def _find_whole(self, text: str, own: Iterable[str]) -> str | None:
         spans = (*own, *OWN_PHRASES)
         for part in _without(text, spans):
             kind = self._find_in(part)
@@ -183,6 +217,8 @@ class Identities:
         if self.long_names and any(n in t for p in (pieces, looks, shown) for t in p
                                    for n in self.long_names):
             return NAME  # "callottilie", "meetottiliebrackenbury"
+        if self._crosses(text):
+            return NAME  # "Anna" for a client "Анна", "Юлия" for a client "Yulia"
         if self.unspaced:  # whole characters: "민준" in "민준 씨 전화", 李明 in 督导李明
             aligned = _aligned(textforms.units(text))
             if any(f in aligned for f in self.unspaced):
@@ -202,6 +238,19 @@ class Identities:
             return IDENTITY
         return None
 
+    def _crosses(self, text: str) -> bool:
+        """A name written in another script: a Cyrillic or Greek word spelled in Latin is
+        any client's name token; a Latin word is a Cyrillic or Greek name spelled so."""
+        if not (self.crossed or self.latin_keys):
+            return False
+        for word in written_tokens(text):
+            if crossing.foreign(word):
+                if crossing.spelled(word) & (self.crossed | self.latin_keys):
+                    return True
+            elif self.crossed and crossing.key(word) in self.crossed:
+                return True
+        return False
+
     # ------------------------------------------------------------ for the log redactor
 
     def strict_pattern(self) -> re.Pattern[str] | None:
@@ -219,6 +268,21 @@ class Identities:
         parts += [re.escape(w) for w in sorted(words, key=len, reverse=True)]
         parts += [_number(n) for n in self.numbers]
         return _compile(parts)
+
+
+MAX_DECODINGS = 4  # "%25" nested deeper than this is not a link any reader follows
+
+
+def decodings(text: str) -> list[str]:
+    """`text`, and what it reads as once its percent-escapes and HTML character references
+    are decoded, again and again up to MAX_DECODINGS times ("%254F" is "%4F", then "O")."""
+    found = [text]
+    while len(found) <= MAX_DECODINGS and ("%" in found[-1] or "&" in found[-1]):
+        decoded = html.unescape(unquote(found[-1]))
+        if decoded == found[-1]:
+            break
+        found.append(decoded)
+    return found
 
 
 def name_tokens(name: str, split=tokens) -> set[str]:

@@ -221,6 +221,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(canon(split_case(text)))
 
 
+def written_tokens(text: str) -> list[str]:
+    """The letters-and-digits runs of `text` as written (`written`, split at case changes
+    too), letters not folded: for spelling a name of one script in another."""
+    return _TOKEN.findall(written(split_case(text)))
+
+
 def look_tokens(text: str) -> list[str]:
     """`tokens` in the look-alike form (`look`)."""
     return _TOKEN.findall(look(split_case(text)))
