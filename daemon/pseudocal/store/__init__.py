@@ -14,6 +14,7 @@ Each method is one short transaction.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -62,6 +63,9 @@ class Store:
 
     def __init__(self, path: Path, engine, keys: Keys) -> None:
         self._path, self._engine, self._keys = path, engine, keys
+        # the last listing's rows as read and the clients opened from them: rows that did
+        # not change are not decrypted again (the same sealed bytes open to the same client)
+        self._opened: tuple[tuple, list[Client]] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -157,9 +161,19 @@ class Store:
             rows = conn.execute(select(clients)).all()
             retired = dict(conn.execute(select(retired_pseudonyms.c.pseudonym_idx,
                                                retired_pseudonyms.c.client_id)).all())
-        found = [open_client(self._keys, row) for row in rows]
-        return ClientList(sorted(found, key=lambda c: (normalise(c.pseudonym), c.id)),
-                          self._keys.index_key, retired)
+        raw = tuple(tuple(row) for row in rows)
+        if self._opened is not None and self._opened[0] == raw:
+            found = self._opened[1]
+        else:
+            found = sorted((open_client(self._keys, row) for row in rows),
+                           key=lambda c: (normalise(c.pseudonym), c.id))
+            self._opened = (raw, found)
+        digest = hashlib.sha256()
+        for value in (*(v for row in raw for v in row), *sorted(retired.items())):
+            digest.update(repr(value).encode() if not isinstance(value, bytes) else value)
+            digest.update(b"\0")
+        fingerprint = digest.digest()
+        return ClientList(found, self._keys.index_key, retired, fingerprint)
 
     def retired_owner(self, pseudonym: str) -> str | None:
         """The id of the client who had `pseudonym` before a rename or rotation (None:
@@ -396,9 +410,10 @@ class ClientList(list):
     retired pseudonym to its client (`replaced_by`)."""
 
     def __init__(self, found: list[Client], index_key: bytes,
-                 retired: dict[bytes, str]) -> None:
+                 retired: dict[bytes, str], fingerprint: bytes | None = None) -> None:
         super().__init__(found)
         self._index_key, self._retired = index_key, retired
+        self.fingerprint = fingerprint  # of the rows read: equal when nothing changed
 
     def replaced_by(self, pseudonym: str) -> Client | None:
         """The client whose earlier pseudonym this is (matched by blind index), or None."""

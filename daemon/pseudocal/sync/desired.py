@@ -24,6 +24,7 @@ supervision, book-supervision:<YYYY-MM>), so a re-sync writes nothing.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -39,6 +40,7 @@ from ..identity.pseudonyms import normalise
 from ..models import DesiredObject, Occurrence, Recurrence, SessionRule, Settings
 from ..schedule import recurrence
 from ..selfcare import planning
+from . import validity
 
 TRIM_LOOKAHEAD = timedelta(days=800)  # how far to look for the next occurrence of a rule
 TRIM_FIRST_LOOK = timedelta(days=35)  # looked at first: a month holds the next of most rules
@@ -53,6 +55,8 @@ class Desired:
     objects: dict[str, DesiredObject] = field(default_factory=dict)  # by UID
     retired: set[str] = field(default_factory=set)  # UIDs in config but not wanted now
     named_texts: list = field(default_factory=list)  # config texts replaced (engine.sync)
+    # the same objects (but for DTSTAMP) are wanted until then (`validity.stable_until`)
+    valid_until: datetime | None = None
 
     def add(self, obj: DesiredObject) -> None:
         self.objects[obj.uid] = obj
@@ -94,9 +98,10 @@ def build(settings: Settings, clients: dict[str, tuple[str, str]], tag_key: byte
         desired.add(to_object(spec, "session", "main", label, now, client_id, renders=renders))
     out = _Out(settings, tag_key, now, desired, renders)
     _supervision(out)
-    _breaks(out, {index: (key, pseudonym) for index, (key, _, pseudonym) in keys.items()})
+    placed = _breaks(out, {index: (key, pseudonym) for index, (key, _, pseudonym) in keys.items()})
     _reminders(out)
     _last_renders = renders  # only this build's: the memo never outgrows one practice
+    desired.valid_until = validity.stable_until(settings, now, _SLACK, placed, TRIM_LOOKAHEAD)
     return desired
 
 
@@ -130,6 +135,17 @@ def _render(spec: EventSpec, now: datetime, renders: _Renders | None) -> tuple[b
     if renders is not None and b"\r\nDTSTAMP:" + stamp + b"\r\n" in ical:
         renders[key] = (ical, stamp, digest)  # (a stamp written otherwise: never reused)
     return ical, digest
+
+
+def restamped(obj: DesiredObject, now: datetime) -> DesiredObject:
+    """`obj` with its DTSTAMP at `now` (the same object otherwise: same content_hash)."""
+    found = _DTSTAMP.search(obj.ical)
+    if found is None:
+        return obj
+    return replace(obj, ical=_restamp(obj.ical, found.group(1), _dtstamp(now)))
+
+
+_DTSTAMP = re.compile(rb"\r\nDTSTAMP:([^\r\n]*)\r\n")
 
 
 def _dtstamp(now: datetime) -> bytes:
@@ -262,8 +278,9 @@ def _reminders(out: _Out) -> None:
         out.retire(f"book-supervision:{planning.add_months(this_month, -back):%Y-%m}")
 
 
-def _breaks(out: _Out, keys: dict[int, tuple[str, str]]) -> None:
-    """`keys` maps a [[sessions]] index to (its session key, its pseudonym)."""
+def _breaks(out: _Out, keys: dict[int, tuple[str, str]]) -> list[Occurrence]:
+    """`keys` maps a [[sessions]] index to (its session key, its pseudonym). Returns every
+    break placed (for `validity.stable_until`)."""
     s = out.settings
     cut, end = out.now - s.sync.keep_past, out.now + s.sync.horizon
     per_rule = [(r, recurrence.expand(r.when, cut - _SLACK, end + _SLACK)) for r in s.sessions]
@@ -273,6 +290,7 @@ def _breaks(out: _Out, keys: dict[int, tuple[str, str]]) -> None:
                                 ("longbreak", s.breaks.long_break, placed.long_breaks)):
         inside = [b for b in found if b.end > cut and b.start < end]
         _publish_breaks(out, kind, length or timedelta(0), per_rule, inside, keys)
+    return [*placed.breaks, *placed.long_breaks]
 
 
 def _publish_breaks(out: _Out, kind: str, length: timedelta,

@@ -126,13 +126,14 @@ def sync(settings: Settings, store, remotes: Mapping[str, RemoteLike], *,
     A dry run never raises SafetyRefusal: it returns the plan with `refusal` set.
     `clients` (decrypted already) and `want` (built already) save doing it again.
     """
-    want = want or wanted_objects(settings, store, now or datetime.now(timezone.utc), clients,
-                                  replace_named_texts=True)
+    now = now or datetime.now(timezone.utc)
+    want = want or wanted_objects(settings, store, now, clients, replace_named_texts=True)
     records, known = store.records(), store.foreign_objects()
     found = ownership.survey(remotes, records, known, store.tag_key)
     records, refusal = _check_calendar_moves(settings, store, records, options)
     remote, extra = plan_mod.keep_one_copy(want.objects, records, found.copies)
-    actions = plan_mod.plan(want.objects, records, remote, want.retired, extra)
+    actions = [_stamped(a, now) for a in
+               plan_mod.plan(want.objects, records, remote, want.retired, extra)]
     result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
                         dry_run=options.dry_run, refusal=refusal, read=found.read)
     try:
@@ -182,7 +183,34 @@ def wanted_objects(settings: Settings, store, now: datetime, clients: list | Non
     event, and a warning says so (logged once, never naming the old pseudonym). With
     `terminal` (`check`) a real name in `client =` is called out and the warning is left
     to the caller (clients.replaced_warnings)."""
+    global _last_want
     clients = store.list_clients() if clients is None else clients
+    key = (settings, getattr(clients, "fingerprint", None), store.tag_key,
+           replace_named_texts, terminal)
+    if key[1] is not None and _last_want is not None and _last_want[0] == key and \
+            _last_want[1] <= now < (_last_want[2].valid_until or now):
+        return _last_want[2]  # nothing it depends on changed: the same objects
+    want = _build_wanted(settings, store, now, clients, replace_named_texts, terminal)
+    _last_want = (key, now, want) if key[1] is not None else None
+    return want
+
+
+# The last build, with what it was built from and when: reused while the config (equal
+# settings), the clients (their rows' fingerprint: Store.list_clients) and the tag key
+# are the same and the clock is before its `valid_until` (validity.stable_until), so a
+# sync with nothing to do builds nothing. One build only: it never outgrows one practice.
+_last_want: tuple[tuple, datetime, desired_mod.Desired] | None = None
+
+
+def _stamped(action: Action, now: datetime) -> Action:
+    """A create or update with DTSTAMP set to now (a reused build was stamped earlier)."""
+    if isinstance(action, (Create, Update)):
+        return replace(action, desired=desired_mod.restamped(action.desired, now))
+    return action
+
+
+def _build_wanted(settings: Settings, store, now: datetime, clients: list,
+                  replace_named_texts: bool, terminal: bool) -> desired_mod.Desired:
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
     named = privacy.config_text_problems(online_texts(settings), ids)
     if named and replace_named_texts:

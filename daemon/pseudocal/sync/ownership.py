@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
@@ -46,6 +47,7 @@ class Survey:
     read: int = 0  # objects read (multiget) this time
 
 
+@lru_cache(maxsize=8192)  # every sync asks again for every href listed and recorded
 def path_of(href: str) -> str:
     """An href or URL as the path the records keep (percent-decoded)."""
     return unquote(urlparse(href).path)
