@@ -404,7 +404,11 @@ class _Home(_Handler):
                 b'<d:response><d:href>/p2/ottilie-brackenbury/</d:href><d:propstat><d:prop>'
                 b'<d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop>'
                 b'<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'
-                b'</d:multistatus>')
+                # one name part, percent-escaped, beside a bidi override (third review, C1)
+                b'<d:response><d:href>/p2/Brackenbury%20family%E2%80%AE/</d:href>'
+                b'<d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/>'
+                b'</d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>'
+                b'</d:response></d:multistatus>')
         self.reply(207, body, {"Content-Type": "application/xml; charset=utf-8"})
 
 
@@ -456,6 +460,7 @@ def test_a_calendar_home_whose_calendar_is_named_after_a_client_is_redacted_in_t
     shown = _all_output(config, capsys)
     assert "not a calendar" in shown and "such as" in shown and "[redacted]" in shown
     assert _leaks(shown) == [], shown
+    assert "\u202e" not in shown and "\\u202e" in shown  # escaped, never raw
 
 
 def test_control_without_a_client_in_the_store_the_next_step_names_the_url(serve, capsys):

@@ -91,9 +91,15 @@ def test_a_uid_conflict_is_read_recorded_and_the_sync_goes_on(setup):
     assert "/practitioner/personal/" in result.failed[0].reason
 
 
-def test_an_href_naming_a_client_is_redacted_in_the_reason_and_next_step(setup):
+@pytest.mark.parametrize("holder", [
+    "/practitioner/ottilie-brackenbury/x.ics",
+    "/practitioner/Brackenbury%20family/x.ics",  # one name part, percent-escaped (C1)
+    "/practitioner/Ottilie%E2%80%AE-\u202enotes/x.ics",  # a bidi override, raw and escaped
+])
+def test_an_href_naming_a_client_is_redacted_in_the_reason_and_next_step(setup, holder):
     """The href that holds the UID comes from the server: a calendar named after the
-    client must not reach `sync --json`, the store's record, `check` or `status`."""
+    client must not reach `sync --json`, the store's record, `check` or `status`, whole or
+    in part, percent-escaped or not; nor may its control characters, raw."""
     from pseudocal.identity import privacy
     from pseudocal.identity import redaction as logs
     settings, store, remote = setup
@@ -105,8 +111,7 @@ def test_an_href_naming_a_client_is_redacted_in_the_reason_and_next_step(setup):
     def update(href, data, etag):
         if not fail_once["done"]:
             fail_once["done"] = True
-            raise ConflictError("taken", kind="uid", href=href,
-                                holder="/practitioner/ottilie-brackenbury/x.ics")
+            raise ConflictError("taken", kind="uid", href=href, holder=holder)
         return real_update(href, data, etag)
     remote.update = update
     try:
@@ -120,6 +125,7 @@ def test_an_href_naming_a_client_is_redacted_in_the_reason_and_next_step(setup):
                      str(store.failed_actions()), str(items),
                      str(health.failed_entries(store.failed_actions()))]).casefold()
     assert "ottilie" not in said and "brackenbury" not in said
+    assert "\u202e" not in said  # shown as an escape, never raw
 
 
 def test_whole_server_trouble_still_stops_the_sync_and_counts_what_failed_before(setup):

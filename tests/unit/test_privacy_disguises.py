@@ -321,3 +321,43 @@ def test_an_email_local_part_ending_in_at_is_found_whole():
     ids = privacy.Identities.of([ClientIdentity("Reed Lane", email="x76at@mail.example")])
     assert ids.find("Water and a walk x76at") and ids.find("x76at at mail dot example")
     assert not ids.find("Water and a walk at 7 or 6")  # control
+
+
+# the fourth review (third attack round): an email whose "@" was typed otherwise, two
+# numbers in one field, a name stored in its keyboard spelling and written with its letters
+FOURTH = [
+    (ClientIdentity("Zed Test", email="bluefox1987\uff20example.org"),  # full-width at sign
+     EMAIL, "Reply to bluefox1987@example.org"),
+    (ClientIdentity("Zed Test", email="bluefox1987 (at) example.org"), EMAIL,
+     "Reply to bluefox1987@example.org"),
+    (ClientIdentity("Zed Test", email="bluefox1987[at]example.org"), EMAIL, "bluefox1987"),
+    (ClientIdentity("Zed Test", email="bluefox1987 at example.org"), EMAIL,
+     "mail bluefox1987 at example dot org"),
+    (with_parsed_phone(ClientIdentity("Zed Test", phone="07700 900123 / 020 7946 0018",
+                                      country="GB")), PHONE, "If no answer ring 07700 900123"),
+    (with_parsed_phone(ClientIdentity("Zed Test", phone="+44 7700 900123, +44 20 7946 0018",
+                                      country="GB")), PHONE, "ring +44 20 7946 0018"),
+    (with_parsed_phone(ClientIdentity("Zed Test", phone="07700 900123 (work 020 7946 0018)",
+                                      country="GB")), PHONE, "ring 07700-900-123"),
+    (ClientIdentity("Zed Test", contact="07700 900456 / 020 7946 0018"), PHONE,
+     "ring 07700 900456"),
+    (ClientIdentity("Zed Test", notes="mum 07700 900456, 07700 900789"), PHONE,
+     "or 07700 900456"),
+    (ClientIdentity("Goetz Schroeder"), NAME, "Supervision: Schröder"),
+    (ClientIdentity("Goetz Schroeder"), NAME, "Götz"),
+    (ClientIdentity("Juergen Soerensen"), NAME, "Sørensen"),
+    (ClientIdentity("Ola Thorsson"), NAME, "Þórsson"),
+    (ClientIdentity("Djordje Kiss"), NAME, "Đorđe"),
+    (ClientIdentity("\u00d0or\u00f0e Kiss"), NAME, "Djordje"),  # stored with an Icelandic eth
+]
+
+
+@pytest.mark.parametrize("ident, kind, text", FOURTH, ids=[t for _, _, t in FOURTH])
+def test_the_fourth_reviews_disguises_are_found(ident, kind, text):
+    assert privacy.Identities.of([ident]).find(text) == kind
+
+
+@pytest.mark.parametrize("text", ["Screen break at 10:00", "2026-12-02", "queue", "Müsli",
+                                  "Über", "Blue sky", "reply at 9", "Shoe rack"])
+def test_the_fourth_reviews_controls_name_nobody(text):
+    assert privacy.Identities.of([ident for ident, _, _ in FOURTH]).find(text) is None

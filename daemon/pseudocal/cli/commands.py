@@ -198,9 +198,10 @@ def _phone_parsed(identity) -> bool | None:
 def _phone_note(identity) -> str:
     if _phone_parsed(identity) is not False:
         return ""
-    return ("\nnote: the phone was stored but could not be read as a phone number; give it "
-            "with its country code (+44 ...) or set the client's country (GB, US...), so "
-            "leak checks can match it in any format")
+    return ("\nnote: the phone was stored but could not be read as one phone number (two "
+            "numbers in one field are each still matched); write a single number with its "
+            "country code (+44 ...) or set the client's country (GB, US...), so leak checks "
+            "read it as that country's number in any format")
 
 
 def _rotation_text(rotations, config: Path) -> str:

@@ -21,13 +21,21 @@ def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> N
                "problems": [redaction.REDACTOR.scrub(p.render(file)) for p in problems]}
         print(json.dumps(doc, indent=2), file=sys.stdout)
         return
-    lines = [f"pseudocal: {exc.title}: {message}",
-             *(f"  - {redaction.REDACTOR.scrub(p.render(file))}" for p in problems)]
+    lines = [f"pseudocal: {exc.title}: {safe(message)}",
+             *(f"  - {safe(redaction.REDACTOR.scrub(p.render(file)))}" for p in problems)]
     if next_step:
-        lines.append(f"  next step: {next_step}")
+        lines.append(f"  next step: {safe(next_step)}")
     prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""  # journald: error priority
     for line in lines:
         print(prefix + line, file=stream)
+
+
+def safe(text: str) -> str:
+    """`text` with every control, format or bidi character escaped (terminal.safe), line by
+    line: whatever an error quotes (a server's path, a file's name) never reaches a
+    terminal raw."""
+    from .terminal import safe as escaped
+    return "\n".join(escaped(line) for line in text.split("\n"))
 
 
 def emit(args, doc: dict, text: str) -> None:
@@ -35,4 +43,4 @@ def emit(args, doc: dict, text: str) -> None:
     if getattr(args, "json", False):
         print(json.dumps(doc, indent=2, default=str))
     elif text:
-        print(text)
+        print(text)  # each command's text escapes what it prints from the store or a server

@@ -79,6 +79,29 @@ def local_tail(digits: str) -> str | None:
     return digits[-LOCAL_DIGITS:] if len(digits) >= LOCAL_DIGITS + 2 else None
 
 
+# what separates two numbers written in one field: "07700 900123 / 020 7946 0018",
+# "07700 900123, 020 7946 0018", "07700 900123 (work 020 7946 0018)", "... or ..."
+_LIST = re.compile(r"[/,;|()\[\]]|\b(?:or|and|oder|ou|o|y|et|und)\b", re.IGNORECASE)
+
+
+def numbers_in(text: str | None, country: str | None = None) -> set[str]:
+    """The national digits of every number written in `text`, however many: each found by
+    phonenumbers in the client's country, and each piece between list separators read on
+    its own (two numbers in one field must not merge into one digit run)."""
+    if not text:
+        return set()
+    phonenumbers = _phonenumbers()
+    found = set()
+    for match in phonenumbers.PhoneNumberMatcher(text, region(country),
+                                                 leniency=phonenumbers.Leniency.POSSIBLE):
+        found.add(phonenumbers.national_significant_number(match.number))
+    for piece in _LIST.split(text):
+        for run in digit_runs(piece):
+            if len(run) >= MIN_DIGITS:
+                found.add(national_digits(run, None, country) or "")
+    return {n for n in found if n}
+
+
 def digit_runs(text: str) -> list[str]:
     """The digit sequences of `text`, joined across the separators phone numbers are
     written with (anything but letters): "+44 (0)7700-900 123" -> ["4407700900123"]."""

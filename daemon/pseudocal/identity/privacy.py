@@ -190,7 +190,7 @@ class Identities:
         across the edge of one ("Screen break well" for a client Breakwell) still counts.
         A text with percent-escapes or HTML character references is also read as a link or
         an HTML description shows it ("R%6Fse", "R%256Fse", "Ro&#115;e" are "Rose")."""
-        for variant in decodings(text):
+        for variant in (*decodings(text), *_typed(text)):
             kind = self._find_whole(variant, own)
             if kind:
                 return kind
@@ -365,7 +365,7 @@ def _aligned(forms: Iterable[str]) -> str:
 # (Müller as Mueller, Þórsson as Thorsson, Đorđe as Djordje); the letter's own comparison
 # form (u, d, o, a, l...) is kept as well
 TRANSLITERATIONS = {"ü": ("ue",), "ö": ("oe",), "ä": ("ae",), "ß": ("ss",), "ẞ": ("ss",),
-                    "þ": ("th",), "ð": ("d", "dh"), "đ": ("dj", "d"), "æ": ("ae",),
+                    "þ": ("th",), "ð": ("d", "dh", "dj"), "đ": ("dj", "d"), "æ": ("ae",),
                     "ø": ("oe",), "å": ("aa",), "œ": ("oe",), "ł": ("l",)}
 MAX_FORMS = 64  # a name with more combinations is spelled one way per letter throughout
 
@@ -383,6 +383,17 @@ def name_forms(name: str) -> list[str]:
         return ["".join(p) for p in itertools.product(*choices)]
     widest = max(len(o) for o in choices)
     return [text] + ["".join(o[min(k, len(o) - 1)] for o in choices) for k in range(1, widest)]
+
+
+def _typed(text: str) -> list[str]:
+    """`text` with its special letters in their keyboard spellings ("Schröder" as
+    "Schroeder"), when it has any: a name stored as typed on a UK keyboard is found when
+    a text has its real letters."""
+    text = unicodedata.normalize("NFC", text)
+    if not any(c.lower() in TRANSLITERATIONS for c in text):
+        return []
+    return ["".join(_spelled(text, i)[0] if c.lower() in TRANSLITERATIONS else c
+                    for i, c in enumerate(text))]
 
 
 def _spelled(text: str, i: int) -> tuple[str, ...]:
@@ -430,16 +441,42 @@ def _after(text: str, word: str) -> str:
 
 
 def _addresses(ident: ClientIdentity) -> list[str]:
-    found = [ident.email] if ident.email and "@" in ident.email else []
-    found += _EMAIL.findall(ident.contact or "") + _EMAIL.findall(ident.notes or "")
-    return [a.strip().strip(".") for a in found]
+    """Every address of the client: the email as typed, read as an address however its
+    "@" was written (a full-width "＠" from a CJK keyboard, "(at)", "[at]", " at "), and
+    the addresses in the contact route and notes."""
+    found = [_as_address(ident.email)] if ident.email else []
+    found += [a for text in (ident.contact, ident.notes)
+              for a in _EMAIL.findall(_spelled_at(text or ""))]
+    return [a.strip().strip(".") for a in found if a and "@" in a]
+
+
+_AT = re.compile(r"\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+", re.IGNORECASE)
+_DOT = re.compile(r"\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+", re.IGNORECASE)
+
+
+def _spelled_at(text: str) -> str:
+    """`text` with compatibility forms folded (＠ is @) and "(at)"/"[dot]" spellings as
+    the characters they stand for."""
+    return _DOT.sub(".", _AT.sub("@", unicodedata.normalize("NFKC", text)))
+
+
+def _as_address(email: str) -> str:
+    """An email field as an address: the whole field when it holds one "@" however
+    written, else its first address."""
+    text = _spelled_at(email).strip()
+    if text.count("@") == 1 and not any(c.isspace() for c in text):
+        return text
+    found = _EMAIL.findall(text)
+    return found[0] if found else text
 
 
 def _numbers(ident: ClientIdentity) -> set[str]:
+    """National digits of every number the client's phone, contact route and notes
+    hold (several in one field each count: "07700 900123 / 020 7946 0018"), and of each
+    its last LOCAL_DIGITS digits."""
     found = {phones.national_digits(ident.phone, ident.phone_e164, ident.country)}
-    for text in (ident.contact, ident.notes):
-        found |= {phones.national_digits(run, None, ident.country)
-                  for run in phones.digit_runs(text or "") if len(run) >= phones.MIN_DIGITS}
+    for text in (ident.phone, ident.contact, ident.notes):
+        found |= phones.numbers_in(text, ident.country)
     found |= {phones.local_tail(n) for n in set(found) if n}
     return {n for n in found if n}
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from ..errors import PseudocalError
 from .textforms import canon_char
@@ -93,6 +95,22 @@ class Redactor(logging.Filter):
 
 
 REDACTOR = Redactor()
+
+
+def from_server(text: str) -> str:
+    """A path or name a server gave (a calendar's href, the calendar that holds a UID), as
+    pseudocal quotes it in its own messages: read as the phone shows it (percent-escapes
+    decoded), every name part, address and number scrubbed as data (`scrub_data`), and
+    control, format and bidi characters shown as \\uXXXX escapes, never sent raw."""
+    shown = REDACTOR.scrub_data(unquote(text))
+    return "".join(_escaped(c) for c in shown)
+
+
+def _escaped(char: str) -> str:
+    if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        code = ord(char)
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return char
 
 
 def _redact(text: str, pattern: re.Pattern[str] | None) -> str:

@@ -36,6 +36,7 @@ from caldav.lib.python_utilities import WireBytes
 from lxml import etree
 
 from ..errors import ConfigError, ServerError
+from ..identity import redaction
 from ..models import CalendarSettings
 from . import network
 from .base import REFUSED_STATUSES, check_name, conflict, refused, unreachable
@@ -504,8 +505,8 @@ class CalDAVRemote:
                 where=self.url)
         if own is not None and CALENDAR_TYPE in own:
             return
-        calendars = [urljoin(self.url, path) for path, types in children
-                     if CALENDAR_TYPE in types]
+        calendars = [redaction.from_server(urljoin(self.url, path)) for path, types in children
+                     if CALENDAR_TYPE in types]  # the server's names: data, never raw
         folder = own is not None and f"{DAV}collection" in own
         if own is None:
             what = "a resource whose type the server does not give (no DAV:resourcetype)"

@@ -23,6 +23,7 @@ Texts name hrefs, calendars and the event's label (pseudonym and time), never id
 from __future__ import annotations
 
 from ..errors import ConflictError, ObjectRefused
+from ..identity import redaction
 from ..models import Action, Failure
 
 _RETRY = "nothing to do: the next sync plans it afresh"
@@ -52,7 +53,7 @@ def _explain(exc: ConflictError | ObjectRefused, collections: list[str]
 
 def _uid_conflict(holder: str, collections: list[str]) -> tuple[str, str, str]:
     if holder and not any(holder.startswith(c) for c in collections):
-        where = holder.rsplit("/", 1)[0] + "/"
+        where = redaction.from_server(holder.rsplit("/", 1)[0] + "/")  # the server's path
         return ("uid-elsewhere",
                 f"the server keeps UIDs unique across all of the account's calendars (as "
                 f"Cyrus, Fastmail and iCloud do), and this event's UID is already used in "
@@ -62,7 +63,8 @@ def _uid_conflict(holder: str, collections: list[str]) -> tuple[str, str, str]:
                 "made in the old calendar, or the old calendar); the next sync then writes "
                 "it here")
     if holder:
-        return ("uid-conflict", f"the server already holds this event's UID at {holder}",
+        return ("uid-conflict", "the server already holds this event's UID at "
+                f"{redaction.from_server(holder)}",
                 "nothing to do if it clears: the next sync finds that copy and keeps one; "
                 "if it persists, delete the copy at that href in your calendar app")
     return ("uid-conflict",
