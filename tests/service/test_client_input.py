@@ -236,6 +236,27 @@ def test_client_add_refuses_an_invisible_character_without_echoing_it(practice, 
     assert practice.count() == before
 
 
+@pytest.mark.parametrize("pseudonym", ["Quiet\u3164Heron", "Amber\ufe0fFalcon",
+                                       "Amber\u00a0Falcon"])
+def test_a_chosen_pseudonym_with_an_invisible_character_is_refused(practice, pseudonym):
+    """The pseudonym follows the input rule too (third review, C9): one with a Hangul
+    filler or a variation selector could never be named in the config."""
+    before = practice.count()
+    done = practice.run("client", "add", stdin=json.dumps({"name": "Zed Test Person",
+                                                           "pseudonym": pseudonym}))
+    assert done.returncode == 9 and "invisible" in done.stderr, done.stdout + done.stderr
+    assert practice.count() == before
+
+
+def test_a_letter_with_marks_stacked_on_it_is_refused_but_usual_accents_stay():
+    """Marks piled on one letter (text that spills over the lines around it) are refused
+    at input; Vietnamese, Thai and accented Latin names are not."""
+    with pytest.raises(InputError, match="stacked"):
+        identity_input.clean("name", "O" + "\u0336\u0337\u0338\u0301\u0302" + "ttilie Z")
+    for text in ("Nguy\u1ec5n Th\u1ecb", "\u0e2a\u0e38\u0e02\u0e4c", "Zoë Ångström"):
+        assert identity_input.clean("name", text) == text
+
+
 def test_the_ordinary_space_and_visible_letters_stay_allowed():
     for text in ("Zed Test Person", "Zoë Ångström", "王芳", "O’Brien-Smith", "Jean‐Luc"):
         assert identity_input.clean("name", text) == text

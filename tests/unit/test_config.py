@@ -238,6 +238,18 @@ def test_syntax_error_names_file_and_line(tmp_path):
     assert error.where.endswith("config.toml:9") and "line 9" in error.next_step
 
 
+@pytest.mark.parametrize("twice", [
+    '[calendars."Ro\'sa \\"Quimby"]\nurl = "http://127.0.0.1:9/a/"\n',  # both quotes
+    "[calendars.'rose-quimby']\nurl = \"http://127.0.0.1:9/a/\"\n"])
+def test_a_key_declared_twice_is_not_quoted_even_with_both_quote_characters(tmp_path, twice):
+    """tomllib quotes the key, escaping one quote character when it holds both: nothing of
+    it may be printed (third review, C7)."""
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, BASE + "\n" + twice + twice)
+    assert "TOML syntax error" in caught.value.message
+    assert "quimby" not in caught.value.message.lower()
+
+
 # ---------------------------------------------------------------- durations
 
 VALID = [("50m", timedelta(minutes=50)), ("1h30m", timedelta(minutes=90)),

@@ -216,6 +216,15 @@ def test_a_calendar_url_naming_a_client_is_a_config_error_before_any_request(tmp
     assert "ottilie" not in out.lower()
     p.calendar_url = "http://127.0.0.1:9/practitioner/practice/"  # control
     assert p.run("check", "--offline") == 0
+    # a host name the practitioner chose (self-hosted) counts too; a provider's names nobody
+    for host in ("ottilie-b.example.org", "cal.ottilie.org"):
+        p.calendar_url = f"https://{host}/dav/practice/"
+        capsys.readouterr()
+        assert p.run("check", "--offline") == 3
+        out = capsys.readouterr().out
+        assert "host name contains a client's name" in out and "ottilie" not in out.lower()
+    p.calendar_url = "https://caldav.fastmail.com/dav/practice/"
+    assert p.run("check", "--offline") == 0
 
 
 def test_a_url_with_a_space_is_a_config_error_not_a_traceback(tmp_path, capsys):
@@ -349,6 +358,17 @@ FOURTH = [
     (ClientIdentity("Ola Thorsson"), NAME, "Þórsson"),
     (ClientIdentity("Djordje Kiss"), NAME, "Đorđe"),
     (ClientIdentity("\u00d0or\u00f0e Kiss"), NAME, "Djordje"),  # stored with an Icelandic eth
+    # a plus-tagged address's mailbox, a domain of the client's own
+    (ClientIdentity("Zed Test", email="rq77+pc@example.org"), EMAIL, "write to rq77@example.org"),
+    (ClientIdentity("Zed Test", email="x9@rosalindquimby.com"), EMAIL, "rosalindquimby.com"),
+    (ClientIdentity("Zed Test", email="hello@bluefoxstudio.co.uk"), EMAIL, "Bluefox Studio"),
+    # initials as initials are written, and one-character surnames with an honorific
+    (ClientIdentity("Rosalind Quimby"), NAME, "Screen break RQ"),
+    (ClientIdentity("Rosalind Quimby"), NAME, "Supervision re R.Q."),
+    (ClientIdentity("Rosalind Jane Quimby"), NAME, "RJQ"),
+    (ClientIdentity("김민준"), NAME, "김 씨 전화"), (ClientIdentity("김민준"), NAME, "김 선생님"),
+    (ClientIdentity("王小明"), NAME, "王先生"), (ClientIdentity("王小明"), NAME, "小王"),
+    (ClientIdentity("李 明"), NAME, "李さん"), (ClientIdentity("陳大文"), NAME, "陳先生"),
 ]
 
 
@@ -358,6 +378,8 @@ def test_the_fourth_reviews_disguises_are_found(ident, kind, text):
 
 
 @pytest.mark.parametrize("text", ["Screen break at 10:00", "2026-12-02", "queue", "Müsli",
-                                  "Über", "Blue sky", "reply at 9", "Shoe rack"])
+                                  "Über", "Blue sky", "reply at 9", "Shoe rack", "gmail",
+                                  "rq", "NHS", "CBT prep", "AM or PM", "先生", "休息",
+                                  "잠시 휴식", "Studio time", "RJ"])
 def test_the_fourth_reviews_controls_name_nobody(text):
     assert privacy.Identities.of([ident for ident, _, _ in FOURTH]).find(text) is None

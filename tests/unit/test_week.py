@@ -52,6 +52,23 @@ def test_without_a_store_every_session_is_named_by_its_place_only(practice, caps
     assert "no store at" in said.err and "sessions[N]" in said.err
 
 
+def test_without_a_store_the_configs_texts_are_shown_as_pseudocals_own(practice, capsys):
+    """Nothing can tell a text naming a client from one that does not without the store
+    (the system service's key is not the practitioner's to read): `week` shows pseudocal's
+    own title and says so, never the config's text (third review, C6)."""
+    practice.header_extra = (
+        '[supervision]\nstart = 2027-03-05T14:00:00\nduration = "1h"\nrepeat = "monthly"\n'
+        'title = "Supervision re Quimby"\n[breaks]\nmax_screen = "1h30m"\n'
+        'title = "Quimby break"\n')
+    for argv in (("week", "2027-03-03"), ("week", "2027-03-03", "--json")):
+        capsys.readouterr()
+        assert practice.run(*argv) == 0
+        said = capsys.readouterr()
+        assert "Quimby" not in said.out, said.out
+        assert "own texts as pseudocal's" in said.err
+    assert "Supervision" in said.out
+
+
 def test_a_week_shows_pseudonyms_breaks_and_supervision(stored, capsys):
     practice = stored
     out = week_text(practice, capsys, "2027-03-03")

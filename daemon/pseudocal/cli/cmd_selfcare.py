@@ -31,6 +31,7 @@ def cmd_week(args) -> int:
     known, names, note, named = _from_store(settings, args.reveal)
     if named:  # shown as the sync publishes them: pseudocal's own text at those keys
         settings = default_texts(settings, named)
+    if named and not note:  # (with a note: no store, so the texts were not checked)
         note = (f"{', '.join(named)} name{'s' if len(named) == 1 else ''} a client: shown "
                 "with pseudocal's own text, as the sync publishes it (`pseudocal check` "
                 "says more); reword the config")
@@ -61,10 +62,14 @@ def _from_store(settings, reveal: bool
     from ..identity import naming, privacy
     from ..identity.pseudonyms import normalise
     from ..service import app
+    # without the store nothing tells a pseudonym, or a text, from a name typed by mistake:
+    # sessions by their place, and every text that goes online as pseudocal's own
+    unchecked = [key for key, _ in online_texts(settings)]
+    texts = (" and the config's own texts as pseudocal's" if unchecked else "")
     if not reveal and not settings.store.path.exists():  # Store.exists, without the database
         return {}, None, (f"no store at {settings.store.path}: sessions are shown by their "
-                          "place in the config (sessions[N]), as the store alone can tell a "
-                          "pseudonym from a name typed by mistake"), []
+                          f"place in the config (sessions[N]){texts}, as the store alone can "
+                          "tell a pseudonym or a text from a name typed by mistake"), unchecked
     try:
         with app.open_store(settings) as store:
             everyone = store.list_clients()
@@ -78,4 +83,5 @@ def _from_store(settings, reveal: bool
         if reveal:
             raise
         return {}, None, (f"the store could not be opened ({exc.title}: {exc.message}): "
-                          "sessions are shown by their place in the config (sessions[N])"), []
+                          f"sessions are shown by their place in the config (sessions[N])"
+                          f"{texts}"), unchecked

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
@@ -90,13 +91,26 @@ def refuse_arguments(extras: list[str], command: str) -> bool:
 # ---------------------------------------------------------------- values
 
 
+MAX_MARKS = 4  # marks on one letter: Vietnamese has two, Thai three; "Zalgo" text dozens
+
+
+def _stacked(text: str) -> bool:
+    """True when some letter carries more than MAX_MARKS combining marks."""
+    run = 0
+    for ch in unicodedata.normalize("NFD", text):
+        run = run + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        if run > MAX_MARKS:
+            return True
+    return False
+
+
 def clean(name: str, value: object) -> str | None:
     """A checked field value: stripped text, or None for empty."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InputError(f"{name}: give it as text, in quotes",
-                         next_step='e.g. phone = "+44 7700 900123"')
+                         next_step='in quotes, with its country code: phone = "+44 ..."')
     if terminal.unsafe_in(value):
         raise InputError(f"{name}: contains a control character, an escape sequence, an "
                          "invisible character (such as a line break, a tab, a bidi override, "
@@ -108,6 +122,11 @@ def clean(name: str, value: object) -> str | None:
     text = value.strip()
     if not text:
         return None
+    if _stacked(text):
+        raise InputError(f"{name}: holds a letter with more than {MAX_MARKS} accents or "
+                         "marks stacked on it (text that spills over the lines around it); "
+                         "the value was not stored",
+                         next_step=f"type the {name} again with its usual accents")
     limit = MAX_LENGTH.get(name, DEFAULT_MAX)
     if len(text) > limit:
         raise InputError(f"{name}: longer than {limit} characters",

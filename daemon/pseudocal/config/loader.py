@@ -211,7 +211,9 @@ def _syntax_error(path: Path, reason: str) -> ConfigError:
     what = re.sub(r"\s*\(at [^)]*\)$", "", reason)
     # tomllib quotes keys ("Cannot declare ('supervision', 'rose-may') twice"): a key may
     # be a name typed by mistake, and this is printed before the store can say so
-    what = re.sub(r"\((?:\s*'[^']*',?)+\s*\)|'[^']*'|\"[^\"]*\"", "(...)", what)
+    # (a key holding both quote characters is quoted with escapes: everything from the
+    # first quote or parenthesis to the last goes, whatever is between)
+    what = re.sub(r"[('\"].*[)'\"]|[('\"].*$", "(...)", what)
     return ConfigError(f"{path}, line {line}: TOML syntax error: {what}", where=f"{path}:{line}",
                        next_step=f"fix line {line} of {path} (TOML syntax: https://toml.io)")
 

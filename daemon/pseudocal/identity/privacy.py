@@ -127,6 +127,8 @@ class Identities:
     local_words: frozenset[str] = frozenset()  # letter runs of IN_WORD+ in email local parts
     crossed: frozenset[str] = frozenset()  # Cyrillic and Greek name tokens spelled in Latin
     latin_keys: frozenset[str] = frozenset()  # Latin name tokens (`crossing.key`)
+    initials: frozenset[str] = frozenset()  # "rq" of Rosalind Quimby (and "rjq", "rq" of R J Q)
+    surname_pattern: re.Pattern[str] | None = None  # 王先生, 小王, 김 씨: one-character surnames
 
     @classmethod
     def of(cls, identities: Mapping[str, ClientIdentity] | Iterable[ClientIdentity]
@@ -143,7 +145,11 @@ class Identities:
         phrases: set[str] = set()
         crossed: set[str] = set()
         latin_keys: set[str] = set()
+        initials: set[str] = set()
+        surnames: set[str] = set()
         for ident in items:
+            initials |= _initials(ident.name)
+            surnames |= _surname(ident.name)
             for word in written_tokens(ident.name):  # "Анна" as "Anna", "Yulia" as "Юлия"
                 if crossing.foreign(word):
                     crossed |= crossing.spelled(word)
@@ -158,10 +164,12 @@ class Identities:
             fragments |= {"".join(p) for p in pieces}
             unspaced |= {_aligned(p) for p in pieces}
             for address in _addresses(ident):
-                local = address.split("@", 1)[0]
-                locals_ |= {"".join(tokens(local)), "".join(look_tokens(local))}
+                local, _, domain = address.partition("@")
+                for part in {local, local.split("+", 1)[0]}:  # the mailbox without its tag
+                    locals_ |= {"".join(tokens(part)), "".join(look_tokens(part))}
                 runs = {w for w in _split_digits(tokens(local))
                         if len(w) >= IN_WORD and w.isalpha()}
+                runs |= _own_domain(domain)  # x9@rosalindquimby.com: the domain names them
                 words |= runs | {look(w) for w in runs}  # "bluefox" and "blvefox"
                 phrases.add(canon(address))
             numbers |= _numbers(ident)
@@ -177,7 +185,8 @@ class Identities:
         return cls(frozenset(names), frozenset(fragments), frozenset(unspaced),
                    frozenset(x for x in locals_ if x),
                    frozenset(handles), frozenset(numbers), ordered, pattern, long_names,
-                   frozenset(words), frozenset(crossed), frozenset(latin_keys))
+                   frozenset(words), frozenset(crossed), frozenset(latin_keys),
+                   frozenset(initials), _surname_pattern(surnames))
 
     def __bool__(self) -> bool:
         return bool(self.names or self.locals or self.numbers or self.phrases or self.handles)
@@ -219,6 +228,11 @@ class Identities:
             return NAME  # "callottilie", "meetottiliebrackenbury"
         if self._crosses(text):
             return NAME  # "Anna" for a client "Анна", "Юлия" for a client "Yulia"
+        if self.initials and _has_initials(text, self.initials):
+            return NAME  # "Screen break RQ", "R.Q." for Rosalind Quimby
+        if self.surname_pattern is not None and \
+                self.surname_pattern.search(textforms.written(text)):
+            return NAME  # "王先生", "小王", "김 씨 전화"
         if self.unspaced:  # whole characters: "민준" in "민준 씨 전화", 李明 in 督导李明
             aligned = _aligned(textforms.units(text))
             if any(f in aligned for f in self.unspaced):
@@ -257,7 +271,11 @@ class Identities:
         """Whole identities only: full names (pieces in order, any separators), addresses,
         phone numbers in any form, notes and contact routes. For pseudocal's own messages,
         whose words must survive ("the next sync will try again" for a client called Will)."""
-        parts = [_phrase(p) for p in self.phrases] + [_number(n) for n in self.numbers]
+        # whole numbers only: a number's last digits alone ("0261202") are found in
+        # pseudocal's own dates and counts ("2026-12-02"), and are left to the data net
+        whole = {n for n in self.numbers if not any(n != m and m.endswith(n)
+                                                    for m in self.numbers)}
+        parts = [_phrase(p) for p in self.phrases] + [_number(n) for n in sorted(whole)]
         return _compile(parts)
 
     def loose_pattern(self) -> re.Pattern[str] | None:
@@ -268,6 +286,66 @@ class Identities:
         parts += [re.escape(w) for w in sorted(words, key=len, reverse=True)]
         parts += [_number(n) for n in self.numbers]
         return _compile(parts)
+
+
+def _initials(name: str) -> set[str]:
+    """A name's initials as a reader abbreviates it, for names of two words or more in
+    letters of cased scripts: all of them, and first and last ("rjq", "rq" of Rosalind
+    Jane Quimby); honorifics left out."""
+    words = [t for t in tokens(name) if t.isalpha() and t not in HONORIFICS]
+    words = [w for w in words if unicodedata.category(w[0]) == "Ll"]  # a cased script
+    if len(words) < 2:
+        return set()
+    return {"".join(w[0] for w in words), words[0][0] + words[-1][0]}
+
+
+def _has_initials(text: str, initials: frozenset[str]) -> bool:
+    """Initials written as initials are: in capitals, a word of two to four letters
+    ("RQ") or single capitals in a row ("R.Q.", "R Q")."""
+    written = written_tokens(text)
+    run: list[str] = []
+    for word in [*written, ""]:
+        if len(word) == 1 and word.isupper():
+            run.append(word)
+            continue
+        if len(run) >= 2 and canon("".join(run)) in initials:
+            return True
+        run = []
+        if 2 <= len(word) <= 4 and word.isalpha() and word.isupper() and \
+                canon(word) in initials:
+            return True
+    return False
+
+
+# how one refers to a person by the surname alone, in Chinese, Japanese and Korean
+HONORIFICS_AFTER = ("先生", "太太", "小姐", "女士", "老师", "老師", "医生", "醫生", "さん",
+                    "さま", "様", "君", "くん", "ちゃん", "氏", "선생님", "선생", "씨", "님",
+                    "군", "양", "여사")
+HONORIFICS_BEFORE = ("小", "老", "阿")
+_HAN_OR_HANGUL = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+                            "\U00020000-\U0002fa1f]")
+
+
+def _surname(name: str) -> set[str]:
+    """A one-character surname written first, as Chinese and Korean names are (王 of 王小明,
+    김 of 김민준, 李 of "李 明"): alone it names too many people, with an honorific one."""
+    text = textforms.written(name).strip()
+    words = text.split()
+    first = words[0] if words else ""
+    if len(first) == 1 and _HAN_OR_HANGUL.match(first) and len(words) > 1:
+        return {first}
+    if len(words) == 1 and 2 <= len(first) <= 4 and all(_HAN_OR_HANGUL.match(c) for c in first):
+        return {first[0]}
+    return set()
+
+
+def _surname_pattern(surnames: set[str]) -> re.Pattern[str] | None:
+    if not surnames:
+        return None
+    names = "|".join(map(re.escape, sorted(surnames)))
+    after = "|".join(map(re.escape, HONORIFICS_AFTER))
+    before = "|".join(map(re.escape, HONORIFICS_BEFORE))
+    return re.compile(rf"(?:{names})\s?(?:{after})|(?:{before})(?:{names})")
 
 
 MAX_DECODINGS = 4  # "%25" nested deeper than this is not a link any reader follows
@@ -438,6 +516,24 @@ def _after(text: str, word: str) -> str:
     at = folded.find(word)
     rest = folded[at + len(word):].lstrip(" :=-").split()
     return rest[0] if rest else ""
+
+
+# mail providers' domains, which name nobody (a domain of one's own may: hello@bluefoxstudio)
+MAIL_PROVIDERS = frozenset({
+    "gmail", "googlemail", "outlook", "hotmail", "live", "msn", "yahoo", "ymail", "icloud",
+    "proton", "protonmail", "gmx", "posteo", "mailbox", "fastmail", "zoho", "yandex",
+    "tutanota", "tuta", "btinternet", "virginmedia", "talktalk", "ntlworld", "orange",
+    "laposte", "wanadoo", "online", "example", "email", "webmail", "hushmail", "runbox",
+    "disroot", "riseup", "aol", "mail", "post"})
+
+
+def _own_domain(domain: str) -> set[str]:
+    """The letter runs of IN_WORD or more of a domain's labels but the last, unless the
+    label is a mail provider's ("rosalindquimby" of rosalindquimby.com; gmail.com: none)."""
+    labels = [t for label in domain.split(".")[:-1]
+              for t in _split_digits(tokens(label)) if t.isalpha()]
+    return {t for t in labels if len(t) >= IN_WORD and t not in MAIL_PROVIDERS} | {
+        look(t) for t in labels if len(t) >= IN_WORD and t not in MAIL_PROVIDERS}
 
 
 def _addresses(ident: ClientIdentity) -> list[str]:

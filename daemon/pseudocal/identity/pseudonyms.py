@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import InputError
-from .textforms import canon, tokens
+from .textforms import canon, invisible, tokens
 from .wordlists import ADJECTIVES, NOUNS
 
 MAX_LENGTH = 60
@@ -165,8 +165,11 @@ def _check_text(pseudonym: str) -> None:
     """Shape rules that do not depend on the name."""
     if not isinstance(pseudonym, str) or not tidy(pseudonym):
         raise InputError("a pseudonym cannot be empty", next_step=_PICK_OTHER)
-    if any(unicodedata.category(ch).startswith("C") or ch in "{}" for ch in pseudonym):
-        raise InputError("a pseudonym cannot contain control characters, '{' or '}'",
+    if any(unicodedata.category(ch).startswith("C") or ch in "{}" or invisible(ch)
+           or (unicodedata.category(ch).startswith("Z") and ch != " ") for ch in pseudonym):
+        raise InputError("a pseudonym cannot contain control or invisible characters (a "
+                         "Hangul filler, a variation selector), spaces other than the "
+                         "ordinary one, '{' or '}'",
                          next_step="use letters, digits, spaces and ordinary punctuation")
     if len(tidy(pseudonym)) > MAX_LENGTH:
         raise InputError(f"a pseudonym can be at most {MAX_LENGTH} characters",

@@ -254,9 +254,11 @@ def _check_objects(want: desired_mod.Desired, ids: privacy.Identities, tag_key: 
 def url_problems(settings: Settings, ids: privacy.Identities) -> list[Problem]:
     """Every calendar URL's path as the server (and the phone, which names a calendar
     after it, or after the name `check --create-calendars` gives it) sees it, checked as
-    the texts that go online are ("…/calendars/jane-quimby/" names a client). The host
-    and the account's own user name (`username`, a segment the practitioner cannot
-    choose) are left out."""
+    the texts that go online are ("…/calendars/jane-quimby/" names a client), and the
+    labels of its host name but the last ("jane-quimby" of jane-quimby.example.org, a
+    name a self-hosting practitioner chose; a provider's, caldav.fastmail.com, names
+    nobody). The account's own user name (`username`, a segment the practitioner cannot
+    choose) is left out."""
     from urllib.parse import unquote, urlsplit
     found = []
     for n, name in enumerate(sorted(settings.calendars)):
@@ -271,7 +273,13 @@ def url_problems(settings: Settings, ids: privacy.Identities) -> list[Problem]:
     for name in ["main", *sorted(settings.calendars)]:
         key = "calendar.url" if name == "main" else f"calendars.{name}.url"
         cal = settings.calendar_for(name)
-        path = unquote(urlsplit(cal.url).path)
+        parts = urlsplit(cal.url)
+        chosen = " ".join((parts.hostname or "").split(".")[:-1]).replace("-", " ")
+        if ids and chosen and not chosen.replace(" ", "").isdigit() and ids.find(chosen):
+            found.append(Problem(key, f"this calendar URL's host name contains "
+                                 f"{ids.find(chosen)}",
+                                 "use a host name that says nothing about anybody"))
+        path = unquote(parts.path)
         own = [s for s in path.split("/") if cal.username and s == cal.username]
         if ids and ids.find(path, own=own):
             found.append(Problem(key, "this calendar URL contains "
