@@ -369,6 +369,10 @@ FOURTH = [
     (ClientIdentity("김민준"), NAME, "김 씨 전화"), (ClientIdentity("김민준"), NAME, "김 선생님"),
     (ClientIdentity("王小明"), NAME, "王先生"), (ClientIdentity("王小明"), NAME, "小王"),
     (ClientIdentity("李 明"), NAME, "李さん"), (ClientIdentity("陳大文"), NAME, "陳先生"),
+    # Han variants: traditional and simplified, Japanese and older forms of one name
+    (ClientIdentity("张伟"), NAME, "張偉"), (ClientIdentity("渡邊 健"), NAME, "渡辺"),
+    (ClientIdentity("渡邊 健"), NAME, "渡邉"), (ClientIdentity("斎藤 花子"), NAME, "齋藤"),
+    (ClientIdentity("髙橋 一郎"), NAME, "高橋"), (ClientIdentity("陳大文"), NAME, "陈先生"),
 ]
 
 
@@ -380,6 +384,6 @@ def test_the_fourth_reviews_disguises_are_found(ident, kind, text):
 @pytest.mark.parametrize("text", ["Screen break at 10:00", "2026-12-02", "queue", "Müsli",
                                   "Über", "Blue sky", "reply at 9", "Shoe rack", "gmail",
                                   "rq", "NHS", "CBT prep", "AM or PM", "先生", "休息",
-                                  "잠시 휴식", "Studio time", "RJ"])
+                                  "잠시 휴식", "Studio time", "RJ", "高兴", "督导休息"])
 def test_the_fourth_reviews_controls_name_nobody(text):
     assert privacy.Identities.of([ident for ident, _, _ in FOURTH]).find(text) is None

@@ -231,7 +231,7 @@ class Identities:
         if self.initials and _has_initials(text, self.initials):
             return NAME  # "Screen break RQ", "R.Q." for Rosalind Quimby
         if self.surname_pattern is not None and \
-                self.surname_pattern.search(textforms.written(text)):
+                self.surname_pattern.search(textforms.han_folded(textforms.written(text))):
             return NAME  # "王先生", "小王", "김 씨 전화"
         if self.unspaced:  # whole characters: "민준" in "민준 씨 전화", 李明 in 督导李明
             aligned = _aligned(textforms.units(text))
@@ -342,7 +342,7 @@ def _surname(name: str) -> set[str]:
 def _surname_pattern(surnames: set[str]) -> re.Pattern[str] | None:
     if not surnames:
         return None
-    names = "|".join(map(re.escape, sorted(surnames)))
+    names = "|".join(map(re.escape, sorted(set(textforms.han_folded("".join(surnames))))))
     after = "|".join(map(re.escape, HONORIFICS_AFTER))
     before = "|".join(map(re.escape, HONORIFICS_BEFORE))
     return re.compile(rf"(?:{names})\s?(?:{after})|(?:{before})(?:{names})")

@@ -26,6 +26,8 @@ too ("I", "i", "1", "!", "¡" and "|" as "l", "0" as "o", "m" as "rn", "w" as "v
 a letter ("10:00", "80 minutes"), stays a number: read as letters it would be "lo" or "bo".
 Both sides of a comparison are put in the same form.
 
+A Han character compares as the first of its variants (Unihan: traditional and simplified,
+Japanese and older forms: 張偉 is 张伟, 渡邊 and 渡邉 are 渡辺, 齋藤 is 斎藤, 髙橋 is 高橋).
 Two spellings of one letter compare alike: the Arabic teh marbuta "ة" as the "ه" it is often
 written with ("فاطمة" is "فاطمه"), and katakana as hiragana ("サクラ" is "さくら"; a katakana
 whose TR39 prototype is a letter of another script, "カ" like "力", keeps it, and its
@@ -84,6 +86,25 @@ def _prototypes() -> dict[str, str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _han_variants() -> dict[str, str]:
+    """Each Han character with variants, to the first of its class (han_variants.txt)."""
+    table = resources.files(__package__).joinpath("han_variants.txt").read_text("utf-8")
+    found = {}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            first, *others = (chr(int(c, 16)) for c in line.split())
+            found.update({c: first for c in others})
+    return found
+
+
+def han_folded(text: str) -> str:
+    """`text` with each Han character as the first of its variants: traditional and
+    simplified, Japanese and older forms of one character compare alike."""
+    table = _han_variants()
+    return "".join(table.get(c, c) for c in text)
+
+
 def invisible(char: str) -> bool:
     """A character that shows nothing: a format character or another default-ignorable."""
     return unicodedata.category(char) == "Cf" or bool(_IGNORABLE.match(char))
@@ -121,6 +142,9 @@ def _folded(char: str, shown: bool = False) -> str:
         return named.group(1).lower()
     if not unicodedata.category(char).startswith("L"):
         return char.casefold()  # a dash or dot must not become a letter ("—" is like "ー")
+    han = _han_variants().get(char)
+    if han is not None:
+        return han  # 張 is 张, 邊 and 邉 are 辺: one name's variants (traditional, Japanese)
     if char == TEH_MARBUTA:
         return _folded("\u0647", shown)  # ة is written ه as often: فاطمة is فاطمه
     kana = ord(char)
