@@ -326,6 +326,10 @@ def _found(name: str, email: str) -> ClientIdentity:
 @example(ident=_found("Reed-\u03a6\u03b1\u03c4", "x76at@mail.example"),  # ends in "at"
          other=_found("Grace Lane", "x89grace@post.example.net"), carrier="Water and a walk",
          at=47, where=0, pick=21)
+@example(ident=_found("\u042b\u0441\u0436\u0445\u0448\u0441 \u0647\u0637\u0639",
+                      "bo@post.example.net"),
+         other=_found("Will May", "will.may@example.org"), carrier="Quiet hour", at=0,
+         where=2, pick=2)  # the initial Ы compares as two letters ("bl")
 @given(ident=identities(), other=identities(), carrier=st.sampled_from(CARRIERS),
        at=st.integers(0, 50), where=st.integers(0, 2), pick=st.integers(0, 50))
 def test_smuggled_identities_are_refused_at_every_text_key(ident, other, carrier, at, where,

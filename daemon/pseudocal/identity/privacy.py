@@ -228,6 +228,8 @@ class Identities:
             return NAME  # "callottilie", "meetottiliebrackenbury"
         if self._crosses(text):
             return NAME  # "Anna" for a client "Анна", "Юлия" for a client "Yulia"
+        if any(_initialled(word, self.names) for word in written_tokens(text)):
+            return NAME  # "Ыهطع": an initial whose look-alike is two letters (Ы is "bl")
         if self.initials and _has_initials(text, self.initials):
             return NAME  # "Screen break RQ", "R.Q." for Rosalind Quimby
         if self.surname_pattern is not None and \
@@ -286,6 +288,13 @@ class Identities:
         parts += [re.escape(w) for w in sorted(words, key=len, reverse=True)]
         parts += [_number(n) for n in self.numbers]
         return _compile(parts)
+
+
+def _initialled(word: str, names: frozenset[str]) -> bool:
+    """A name part of 3+ letters after one initial, the initial being one character as
+    written, whatever its comparison form ("RMay"; "Ыهطع", where Ы compares as "bl")."""
+    rest = "".join(tokens(word[1:]))
+    return len(word) > 3 and len(rest) >= 3 and rest in names
 
 
 def _initials(name: str) -> set[str]:
