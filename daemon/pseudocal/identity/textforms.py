@@ -75,27 +75,23 @@ TEH_MARBUTA = "\u0629"
 _KANA = 0x60  # katakana U+30A1-30F6 is hiragana U+3041-3096 plus this
 
 
+def _rows(name: str) -> list[list[str]]:
+    """The rows of one of this package's tables: lines of hex code points, "#" comments."""
+    table = resources.files(__package__).joinpath(name).read_text("utf-8")
+    return [[chr(int(c, 16)) for c in line.split()] for line in table.splitlines()
+            if line and not line.startswith("#")]
+
+
 @lru_cache(maxsize=1)
 def _prototypes() -> dict[str, str]:
-    table = resources.files(__package__).joinpath("confusables.txt").read_text("utf-8")
-    found = {}
-    for line in table.splitlines():
-        if line and not line.startswith("#"):
-            source, *target = line.split()
-            found[chr(int(source, 16))] = "".join(chr(int(t, 16)) for t in target)
-    return found
+    """Each confusable character to its TR39 prototype (confusables.txt)."""
+    return {source: "".join(target) for source, *target in _rows("confusables.txt")}
 
 
 @lru_cache(maxsize=1)
 def _han_variants() -> dict[str, str]:
     """Each Han character with variants, to the first of its class (han_variants.txt)."""
-    table = resources.files(__package__).joinpath("han_variants.txt").read_text("utf-8")
-    found = {}
-    for line in table.splitlines():
-        if line and not line.startswith("#"):
-            first, *others = (chr(int(c, 16)) for c in line.split())
-            found.update({c: first for c in others})
-    return found
+    return {c: first for first, *others in _rows("han_variants.txt") for c in others}
 
 
 def han_folded(text: str) -> str:
