@@ -7,18 +7,12 @@ the objects the servers store, exit codes and what `sync`, `check` and `status` 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 import pytest
 from icalendar import Calendar
 
-from davservers import path_of, profile_of
 from practice import Practice, Session
-
-FOREIGN = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\nBEGIN:VEVENT\r\n"
-           b"UID:dentist-appointment@phone.example\r\nDTSTAMP:20261101T090000Z\r\n"
-           b"DTSTART:20261210T090000Z\r\nDTEND:20261210T100000Z\r\nSUMMARY:Dentist\r\n"
-           b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+from synced_practice import foreign_bytes, monday, sync_json, three_clients, writes
 
 
 @pytest.fixture
@@ -28,47 +22,9 @@ def server(dav_server):
     return dav_server
 
 
-def monday(weeks: int = 1) -> date:
-    today = date.today()
-    return today + timedelta(days=(0 - today.weekday()) % 7 + 7 * weeks)
-
-
 @pytest.fixture
 def practice(tmp_path, server, capsys):
-    p = Practice(tmp_path / "practice", server.calendar_url("practitioner", "practice"),
-                 profile=profile_of(server))
-    p.root.mkdir()
-    assert p.run("init") == 0
-    names = ["Test Person Alpha", "Test Person Beta", "Test Person Gamma"]
-    pseudos = [p.add_client(n, capsys) for n in names]
-    start = monday()
-    p.sessions = [
-        Session(pseudos[0], f"{start}T10:00:00"),
-        Session(pseudos[1], f"{start + timedelta(days=1)}T09:00:00", repeat="fortnightly",
-                extra='timezone = "America/New_York"\nskip = [' +
-                      f"{start + timedelta(days=15)}]"),
-        Session(pseudos[2], f"{start + timedelta(days=2)}T16:00:00", repeat="once",
-                duration="1h"),
-    ]
-    status, _ = server.http("PUT", path_of(server.calendar_url()) + "foreign.ics", FOREIGN,
-                            {"Content-Type": "text/calendar"})
-    assert status == 201
-    capsys.readouterr()
-    server.reset_counters()
-    return p
-
-
-def writes(server) -> list:
-    return [r for r in server.requests if r.method in ("PUT", "DELETE")]
-
-
-def foreign_bytes(server) -> bytes:
-    return (server.collection_dir("practitioner", "practice") / "foreign.ics").read_bytes()
-
-
-def sync_json(practice: Practice, capsys, *flags: str) -> dict:
-    assert practice.run("sync", "--json", *flags) == 0
-    return json.loads(capsys.readouterr().out)
+    return three_clients(tmp_path, server, capsys)
 
 
 def test_first_push_then_resync_makes_no_write(practice, server, capsys):
@@ -149,84 +105,6 @@ def test_unknown_pseudonym_in_config_is_a_config_error(practice, server, capsys)
     assert practice.run("sync") == 3
     err = capsys.readouterr().err
     assert "sessions[3].client" in err and writes(server) == []
-
-
-def run_in_terminal(argv: list[str], timeout: float = 60) -> tuple[int, str]:
-    """Run a command with a real pseudo-terminal as stdout and stderr."""
-    import os
-    import pty
-    import select
-    import subprocess
-    import time
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL)
-    os.close(slave)
-    chunks, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    return proc.wait(timeout=10), b"".join(chunks).decode("utf-8", "replace")
-
-
-def test_a_long_push_shows_a_progress_bar_in_a_terminal_and_log_lines_otherwise(
-        practice, server, capsys):
-    import subprocess
-    import sys
-    extra = [Session(practice.sessions[0].client, f"{monday(w)}T{8 + w}:00:00", repeat="once")
-             for w in range(2, 8)]
-    practice.sessions += extra
-    practice.write_config()
-    argv = [sys.executable, "-m", "pseudocal", "sync", "--config", str(practice.config)]
-    code, screen = run_in_terminal(argv)
-    assert code == 0, screen
-    assert "] 9/9" in screen and "[" + "#" * 30 + "]" in screen
-    assert "INFO pseudocal.sync: create" not in screen
-    practice.sessions[0].duration = "55m"
-    practice.write_config()
-    piped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    assert piped.returncode == 0
-    assert "#" not in piped.stderr and "INFO pseudocal.sync: update" in piped.stderr
-
-
-@pytest.mark.parametrize("kill_after_writes", [1, 12, 25])
-def test_kill_during_a_sync_then_restart_converges_without_duplicates(
-        practice, server, capsys, kill_after_writes):
-    import signal
-    import subprocess
-    import sys
-    import time
-    practice.sessions += [Session(practice.sessions[0].client, f"{monday(1)}T{h:02d}:00:00",
-                                  repeat="once", duration="30m") for h in range(11, 23)]
-    practice.sessions += [Session(practice.sessions[1].client, f"{monday(2)}T{h:02d}:00:00",
-                                  repeat="once", duration="30m") for h in range(8, 23)]
-    practice.write_config()
-    argv = [sys.executable, "-m", "pseudocal", "sync", "--config", str(practice.config)]
-    server.reset_counters()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while len(writes(server)) < kill_after_writes and time.monotonic() < deadline:
-        time.sleep(0.002)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    assert kill_after_writes <= len(writes(server)) < len(practice.sessions)
-    result = sync_json(practice, capsys)
-    files = [f for f in server.collection_dir().glob("*.ics") if f.name != "foreign.ics"]
-    assert len(files) == len(practice.sessions)
-    starts = [(Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0]["SUMMARY"],
-               Calendar.from_ical(f.read_bytes()).walk("VEVENT")[0]["DTSTART"].dt) for f in files]
-    assert len(set(starts)) == len(starts)  # no duplicate (same title and start)
-    assert result["created"] + result["updated"] <= len(practice.sessions)
-    assert sync_json(practice, capsys)["created"] == 0
 
 
 def test_rename_updates_the_config_and_retitles_with_one_update(practice, server, capsys):
