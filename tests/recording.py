@@ -85,6 +85,19 @@ class RecordingServer(DevServer):
         self._recorder.app = app
         return self._recorder
 
+    def restart(self) -> None:
+        """Stop, then serve again on the same port from the same storage."""
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def collection_dir(self, user: str = "practitioner", name: str = "practice") -> Path:
+        """Where Radicale keeps that calendar's files (one .ics per object)."""
+        return self.storage_dir / "collection-root" / user / name
+
     @property
     def requests(self) -> list[RecordedRequest]:
         """A snapshot of the recorded requests."""

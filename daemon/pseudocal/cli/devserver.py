@@ -151,7 +151,8 @@ class DevServer:
         return self
 
     def wrap(self, app):
-        """The WSGI application behind the counter: Radicale's own, here."""
+        """The WSGI application behind the counter: Radicale's own, here (the one seam a
+        subclass may use to put middleware in front of it)."""
         return app
 
     def stop(self) -> None:
@@ -164,15 +165,6 @@ class DevServer:
         server.server_close()
         if thread is not None:
             thread.join()
-
-    def restart(self) -> None:
-        """Stop, then serve again on the same port from the same storage."""
-        self.stop()
-        self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
 
     def __enter__(self) -> "DevServer":
         return self.start()
@@ -189,10 +181,6 @@ class DevServer:
 
     def calendar_url(self, user: str = "practitioner", name: str = "practice") -> str:
         return f"{self.base_url}{user}/{name}/"
-
-    def collection_dir(self, user: str = "practitioner", name: str = "practice") -> Path:
-        """Where Radicale keeps that calendar's files (one .ics per object)."""
-        return self.storage_dir / "collection-root" / user / name
 
     def make_calendar(self, user: str = "practitioner", name: str = "practice") -> str:
         """MKCALENDAR /user/name/ (idempotent); returns the calendar URL."""

@@ -21,24 +21,9 @@ class JournalFormatter(logging.Formatter):
         return "\n".join(prefix + line for line in super().format(record).split("\n"))
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time of each record (tests swap it)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
-
-
 def setup(verbose: bool = False, stream=None) -> None:
     """Log to stderr; no timestamps under journald (it adds its own)."""
-    handler = logging.StreamHandler(stream) if stream else _StderrHandler()
+    handler = logging.StreamHandler(stream or sys.stderr)  # stderr as it is now
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(JournalFormatter("%(levelname)s %(name)s: %(message)s"))
     else:
