@@ -9,7 +9,7 @@ from ..config.values import format_hours
 from ..errors import PARTIAL_SYNC, ConfigError, KeyError_, PrivacyViolation, PseudocalError
 from ..identity import naming, redaction
 from ..selfcare import planning
-from ..service import app, health
+from ..service import app, health, wording
 from ..store import Store
 from ..sync import engine
 
@@ -26,7 +26,7 @@ def run_checks(config_file: Path | None, offline: bool = False,
     try:
         settings = app.load_settings(config_file)
     except ConfigError as exc:
-        items.append(_item("FAIL", "config", exc.message))
+        items.append(_item("FAIL", "config", wording.said(exc)[0]))
         items += [_item("FAIL", "config", p.render(exc.where)) for p in exc.problems]
         return items, exc.exit_code
     items.append(_item("ok", "config", f"{settings.source}: {len(settings.sessions)} sessions"))
@@ -91,7 +91,7 @@ def _schedule(settings, known: dict[str, str], now: datetime) -> list[dict]:
 
 
 def _fail(items: list[dict], exc: PseudocalError, what: str) -> int:
-    items.append(_item("FAIL", what, _detail(*redaction.REDACTOR.said(exc))))
+    items.append(_item("FAIL", what, _detail(*wording.said(exc))))
     items += [_item("FAIL", what, redaction.REDACTOR.scrub(p.render(exc.where or "config")))
               for p in getattr(exc, "problems", [])]
     return exc.exit_code
@@ -208,7 +208,7 @@ def _check_calendars(remotes: dict, items: list[dict], create: bool) -> tuple[di
 
 
 def _calendar_fail(items: list[dict], key: str, exc: PseudocalError) -> int:
-    message, next_step = redaction.REDACTOR.said(exc)
+    message, next_step = wording.said(exc)
     items.append(_item("FAIL", "calendar", _detail(
         message if exc.message.startswith(key) else f"{key}: {message}", next_step)))
     return exc.exit_code

@@ -61,7 +61,7 @@ def _from_store(settings, reveal: bool
     from ..config.loader import online_texts
     from ..identity import naming, privacy
     from ..identity.pseudonyms import normalise
-    from ..service import app
+    from ..service import app, wording
     # without the store nothing tells a pseudonym, or a text, from a name typed by mistake:
     # sessions by their place, and every text that goes online as pseudocal's own
     unchecked = [key for key, _ in online_texts(settings)]
@@ -82,6 +82,6 @@ def _from_store(settings, reveal: bool
     except (KeyError_, StoreError) as exc:
         if reveal:
             raise
-        return {}, None, (f"the store could not be opened ({exc.title}: {exc.message}): "
+        return {}, None, (f"the store could not be opened ({wording.one_line(exc)}): "
                           f"sessions are shown by their place in the config (sessions[N])"
                           f"{texts}"), unchecked

@@ -320,9 +320,9 @@ def cmd_sync(args) -> int:
 
 def _say_failed(result: engine.SyncResult) -> None:
     """Each action the server refused, its reason and next step (all others were done)."""
+    from ..service import wording
     for f in result.failed:
-        print(f"could not {f.op} {f.label}: {f.reason}; next step: {f.next_step}",
-              file=sys.stderr)
+        print(wording.refused(f), file=sys.stderr)
 
 
 def _note_for_status(settings, store) -> None:

@@ -1,4 +1,5 @@
-"""What the commands print: the one place that renders errors for humans, and --json."""
+"""What the commands print: errors laid out for a terminal or --json (worded by
+service/wording.py, the one place that words them), and each command's document."""
 from __future__ import annotations
 
 import json
@@ -11,10 +12,11 @@ from ..errors import PseudocalError
 def render_error(exc: PseudocalError, json_mode: bool = False, stream=None) -> None:
     """The one place that turns an error into words (or JSON) for a human."""
     from ..identity import redaction  # only when there is an error to word
+    from ..service import wording
     stream = stream or sys.stderr
     problems = getattr(exc, "problems", [])
     file = exc.where or "config"
-    message, next_step = redaction.REDACTOR.said(exc)  # the next step too: it can quote a server
+    message, next_step = wording.said(exc)
     if json_mode:
         doc = {"error": exc.title, "message": message,
                "exit_code": exc.exit_code, "next_step": next_step,

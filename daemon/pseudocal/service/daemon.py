@@ -51,7 +51,7 @@ from ..models import Settings
 from ..selfcare import advice
 from ..store import Store
 from ..sync import engine
-from . import app, health, notify
+from . import app, health, notify, wording
 
 log = logging.getLogger("pseudocal.daemon")
 
@@ -300,7 +300,7 @@ class Daemon:
         self._publish("running")
 
     def _failed(self, exc: BaseException) -> None:
-        text = describe(exc)
+        text = wording.one_line(exc)
         self.state.failed(text, _now())
         base, cap = health.retry_bounds(self.settings.sync.every)
         delay = health.backoff(self.state.failures, base, cap, self.rng)
@@ -320,7 +320,7 @@ class Daemon:
 
     def _fatal(self, exc: PseudocalError) -> None:
         self.fatal = exc
-        self.state.failed(describe(exc), _now())
+        self.state.failed(wording.one_line(exc), _now())
         log.error("%s: %s; the daemon stops (exit %d)", exc.title, exc, exc.exit_code)
         self.stopping.set()
         self.wake.set()
@@ -424,18 +424,6 @@ class Daemon:
             return None
         job = self.scheduler.get_job(SYNC_JOB)
         return health.iso(job.next_run_time) if job and job.next_run_time else None
-
-
-def describe(exc: BaseException) -> str:
-    """One redacted line for an error: its title and message."""
-    if isinstance(exc, PseudocalError):
-        text = f"{exc.title}: {exc.message}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    line = " ".join(text.split())
-    scrub = redaction.REDACTOR.scrub if isinstance(exc, PseudocalError) \
-        else redaction.REDACTOR.scrub_data
-    return redaction.Own(scrub(line))
 
 
 def _details(exc: BaseException) -> list[str]:
