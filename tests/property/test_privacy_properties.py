@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from pseudocal.config import loader
+from pseudocal.config import loader, schema
 from pseudocal.crypto import make_uid
 from pseudocal.errors import ConfigError, PrivacyViolation
 from pseudocal.events.render import EventSpec, render
@@ -49,9 +49,9 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
 ATTEMPTS = {"refused": 0, "controls": 0, "objects": 0}
 
 # every key read as an online text, from the schema itself
-TEXT_KEYS = [(section, key) for section, (_, readers) in loader._SECTIONS.items()
+TEXT_KEYS = [(section, key) for section, (_, readers) in schema.SECTIONS.items()
              for key, read in readers.items()
-             if getattr(read, "func", read) is loader.v.online_text]
+             if getattr(read, "func", read) is schema.v.online_text]
 
 CARRIERS = ["Screen break", "Stand up, stretch and look away", "Quiet hour",
             "Time to reset", "Breathe out slowly", "Water and a walk"]

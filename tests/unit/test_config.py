@@ -9,15 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pseudocal.config.loader import (
-    check_pseudonyms,
-    default_config_path,
-    load_settings,
-    pseudonym_key,
-    state_dir,
-)
+from pseudocal.config.loader import default_config_path, load_settings, state_dir
 from pseudocal.config.values import DurationError, format_duration, parse_duration
 from pseudocal.errors import ConfigError
+from pseudocal.identity.naming import check_pseudonyms, pseudonym_key
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.toml"
 ENV = {"HOME": "/home/alex"}

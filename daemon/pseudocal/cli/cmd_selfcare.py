@@ -22,7 +22,7 @@ def register(sub, common) -> None:
 def cmd_week(args) -> int:
     from zoneinfo import ZoneInfo
 
-    from ..config.loader import default_texts
+    from ..config.schema import default_texts
     from ..service import app
     from . import week
     settings = app.load_settings(args.config)
@@ -58,7 +58,7 @@ def _from_store(settings, reveal: bool
     sessions are shown by place only, and the config keys whose texts name a client (the
     privacy check's, never the word). Without a store every session is sessions[N]; a
     store that does not open is an error with --reveal, else a note."""
-    from ..config.loader import online_texts
+    from ..config.schema import online_texts
     from ..identity import naming, privacy
     from ..identity.pseudonyms import normalise
     from ..service import app, wording

@@ -38,17 +38,18 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .. import models as m
-from ..errors import ConfigError, Problem, Problems
+from ..errors import ConfigError, Problems
 from ..identity import pseudonyms
 from ..schedule import recurrence
 from . import values as v
+from .schema import SECTIONS
 
 _KEY_HINT = "put it in a file and set key_file under [store]"
 _PASSWORD_HINT = "put it in a file and set password_file"
@@ -131,59 +132,6 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> m.Setting
         raise ConfigError(f"{n} problem{'s' if n != 1 else ''} in {path}", problems=problems.items,
                           where=str(path), next_step="fix the keys listed; then pseudocal check")
     return settings
-
-
-def online_texts(settings: m.Settings) -> list[tuple[str, str]]:
-    """Every config-authored text that goes to the calendar, as (key path, text).
-
-    Found from the schema: any key read with `config.values.online_text` (a future text key
-    is included by being read that way). A text equal to pseudocal's built-in default is
-    its own phrase, not the practitioner's, and is left out (`privacy.OWN_PHRASES`).
-    """
-    found = []
-    for section, (kind, readers) in _SECTIONS.items():
-        values, defaults = getattr(settings, section), kind()
-        for key, read in readers.items():
-            if getattr(read, "func", read) is not v.online_text:
-                continue
-            text = getattr(values, key)
-            if isinstance(text, str) and text != getattr(defaults, key):
-                found.append((f"{section}.{key}", text))
-    return found
-
-
-def default_texts(settings: m.Settings, keys: list[str]) -> m.Settings:
-    """`settings` with the texts at `keys` ("breaks.title") back to pseudocal's own."""
-    for key in keys:
-        section, name = key.split(".", 1)
-        kind = _SECTIONS[section][0]
-        value = replace(getattr(settings, section), **{name: getattr(kind(), name)})
-        settings = replace(settings, **{section: value})
-    return settings
-
-
-def pseudonym_key(name: str) -> str:
-    """How pseudonyms compare: case- and space-insensitive (the store's own comparison form)."""
-    return pseudonyms.normalise(name)
-
-
-def check_pseudonyms(settings: m.Settings, known: set[str]) -> list[Problem]:
-    """A problem for each session naming a pseudonym the store does not know.
-
-    The unknown value is never repeated (it may be a real name typed by mistake); a
-    close known pseudonym is suggested."""
-    by_key = {pseudonym_key(p): p for p in known}
-    problems = []
-    for rule in settings.sessions:
-        wanted = pseudonym_key(rule.client)
-        if wanted in by_key:
-            continue
-        close = difflib.get_close_matches(wanted, list(by_key), n=1)
-        hint = f'did you mean "{by_key[close[0]]}"? ' if close else ""
-        problems.append(Problem(f"sessions[{rule.index}].client",
-                                "no client has this pseudonym",
-                                hint + "run pseudocal client list"))
-    return problems
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -287,28 +235,6 @@ class _Table:
         return None
 
 
-MAX_HORIZON = timedelta(weeks=156)  # three years ahead: a plan of that size is already large
-MAX_KEEP_PAST = timedelta(weeks=520)  # ten years back (dates far off would overflow)
-_SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
-    "sync": (m.SyncSettings, {"every": v.duration_value,
-                              "horizon": partial(v.duration_value, most=MAX_HORIZON),
-                              "keep_past": partial(v.duration_value, zero=True,
-                                                   most=MAX_KEEP_PAST),
-                              "stale_after": v.duration_value,
-                              "max_delete_share": partial(v.number, low=0, high=1)}),
-    "events": (m.EventSettings, {"session_title": partial(v.online_text, placeholder=True)}),
-    "breaks": (m.BreakSettings, {"after_session": v.duration_or_off, "title": v.online_text,
-                                 "max_screen": v.duration_or_off, "alarm": v.online_text,
-                                 "long_break": v.duration_value}),
-    "preparation": (m.PreparationSettings, {"before": v.duration_or_off,
-                                            "checklist": v.online_text}),
-    "supervision": (m.SupervisionSettings, {"minimum_per_month": v.duration_value,
-                                            "ratio": partial(v.number, low=0, high=10),
-                                            "title": v.online_text, "before": v.duration_or_off,
-                                            "reminder": v.online_text}),
-    "workload": (m.WorkloadSettings, {"max_per_day": v.duration_or_off,
-                                      "max_per_week": v.duration_or_off}),
-}
 _ABSENT = object()
 _NO_BREAKS = m.BreakSettings(after_session=None, max_screen=None)  # without a [breaks] table
 _Calendar = m.CalendarSettings
@@ -346,8 +272,8 @@ class _Reader:
         return table
 
     def section(self, top: _Table, name: str, extra: tuple[str, ...] = ()) -> tuple[Any, _Table]:
-        """A table read by its schema in _SECTIONS; absent or wrong keys keep their default."""
-        kind, readers = _SECTIONS[name]
+        """A table read by its schema in SECTIONS; absent or wrong keys keep their default."""
+        kind, readers = SECTIONS[name]
         table = self.open(top, name, (*extra, *readers))
         found = {key: table.get(key, read, _ABSENT) for key, read in readers.items()}
         return kind(**{k: x for k, x in found.items() if x is not _ABSENT}), table
@@ -459,7 +385,7 @@ def _repeat_name(repeat: str) -> str:
 def _check_duplicates(rules: tuple[m.SessionRule, ...], problems: Problems) -> None:
     seen: dict[tuple[str, datetime, str], int] = {}
     for rule in rules:
-        key = (pseudonym_key(rule.client), rule.when.start, rule.when.timezone)
+        key = (pseudonyms.normalise(rule.client), rule.when.start, rule.when.timezone)
         if key in seen:
             problems.add(f"sessions[{rule.index}]",
                          f"same client and start as sessions[{seen[key]}]", "remove one of them")

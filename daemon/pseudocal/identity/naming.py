@@ -22,6 +22,7 @@ Messages never repeat a pseudonym that was refused: it may be a real name.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 import re
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, Problem
 from ..models import Client, ClientIdentity, Settings
 from . import privacy, pseudonyms
 from .textforms import look_tokens
@@ -293,3 +294,27 @@ def _replace_file(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def pseudonym_key(name: str) -> str:
+    """How pseudonyms compare: case- and space-insensitive (the store's own comparison form)."""
+    return pseudonyms.normalise(name)
+
+
+def check_pseudonyms(settings: Settings, known: set[str]) -> list[Problem]:
+    """A problem for each session naming a pseudonym the store does not know.
+
+    The unknown value is never repeated (it may be a real name typed by mistake); a
+    close known pseudonym is suggested."""
+    by_key = {pseudonym_key(p): p for p in known}
+    problems = []
+    for rule in settings.sessions:
+        wanted = pseudonym_key(rule.client)
+        if wanted in by_key:
+            continue
+        close = difflib.get_close_matches(wanted, list(by_key), n=1)
+        hint = f'did you mean "{by_key[close[0]]}"? ' if close else ""
+        problems.append(Problem(f"sessions[{rule.index}].client",
+                                "no client has this pseudonym",
+                                hint + "run pseudocal client list"))
+    return problems

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
-from ..config.loader import check_pseudonyms, default_texts, online_texts
+from ..config.schema import default_texts, online_texts
 from ..errors import ConfigError, ConflictError, ObjectRefused, Problem, SafetyRefusal
 from ..identity import privacy, redaction
-from ..identity.naming import replaced_in_config, replaced_warnings
+from ..identity.naming import check_pseudonyms, replaced_in_config, replaced_warnings
 from ..identity.pseudonyms import normalise
 from ..models import (
     GOOD_RESULT,
