@@ -326,6 +326,9 @@ def _found(name: str, email: str) -> ClientIdentity:
 @example(ident=_found("Reed-\u03a6\u03b1\u03c4", "x76at@mail.example"),  # ends in "at"
          other=_found("Grace Lane", "x89grace@post.example.net"), carrier="Water and a walk",
          at=47, where=0, pick=21)
+@example(ident=_found("\u0391\u03bf\u03c5\u03c6 May", "aou.may@example.org"),
+         other=_found("May May", "may.may@example.org"), carrier="Screen break", at=0,
+         where=0, pick=0)  # ου spelled letter by letter: Aoyf
 @example(ident=_found("\u042b\u0441\u0436\u0445\u0448\u0441 \u0647\u0637\u0639",
                       "bo@post.example.net"),
          other=_found("Will May", "will.may@example.org"), carrier="Quiet hour", at=0,

@@ -150,11 +150,14 @@ class Identities:
         for ident in items:
             initials |= _initials(ident.name)
             surnames |= _surname(ident.name)
+            latin_words = []
             for word in written_tokens(ident.name):  # "Анна" as "Anna", "Yulia" as "Юлия"
                 if crossing.foreign(word):
                     crossed |= crossing.spelled(word)
-                elif len(crossing.key(word)) >= crossing.MIN_KEY:
-                    latin_keys.add(crossing.key(word))
+                else:
+                    latin_words.append(crossing.key(word))
+            latin_keys |= {k for k in latin_words if len(k) >= crossing.MIN_KEY}
+            latin_keys |= {a + b for a, b in itertools.pairwise(latin_words)}  # "minjun"
             for form in name_forms(ident.name):  # "Müller", and "Mueller" as typed
                 plain |= name_tokens(form)
                 names |= name_tokens(form) | name_tokens(form, look_tokens)
@@ -259,12 +262,15 @@ class Identities:
         any client's name token; a Latin word is a Cyrillic or Greek name spelled so."""
         if not (self.crossed or self.latin_keys):
             return False
-        for word in written_tokens(text):
-            if crossing.foreign(word):
-                if crossing.spelled(word) & (self.crossed | self.latin_keys):
+        words = written_tokens(text)
+        for i, word in enumerate(words):
+            if crossing.foreign(word):  # Hangul and kana: runs of two syllables or more
+                if crossing.spelled(word, 2) & self.latin_keys or \
+                        crossing.spelled(word) & self.crossed:
                     return True
-            elif self.crossed and crossing.key(word) in self.crossed:
-                return True
+            elif self.crossed and (crossing.key(word) in self.crossed or crossing.key(
+                    word + (words[i + 1] if i + 1 < len(words) else "")) in self.crossed):
+                return True  # "Min-jun", "Min jun" too
         return False
 
     # ------------------------------------------------------------ for the log redactor
@@ -291,10 +297,13 @@ class Identities:
 
 
 def _initialled(word: str, names: frozenset[str]) -> bool:
-    """A name part of 3+ letters after one initial, the initial being one character as
-    written, whatever its comparison form ("RMay"; "Ыهطع", where Ы compares as "bl")."""
+    """A name part of 3+ letters after one initial in capitals, the initial being one
+    character as written, whatever its comparison form ("RMay"; "Ыهطع", where Ы compares
+    as "bl"); not before a small letter ("Okay" is no O + Kay, "Truth" no T + Ruth)."""
+    if len(word) <= 3 or not word[0].isupper() or word[1].islower():
+        return False
     rest = "".join(tokens(word[1:]))
-    return len(word) > 3 and len(rest) >= 3 and rest in names
+    return len(rest) >= 3 and rest in names
 
 
 def _initials(name: str) -> set[str]:
@@ -308,6 +317,14 @@ def _initials(name: str) -> set[str]:
     return {"".join(w[0] for w in words), words[0][0] + words[-1][0]}
 
 
+# capitals that are words of their own in a practitioner's texts, never read as initials
+ABBREVIATIONS = frozenset({
+    "am", "pm", "ok", "tv", "uk", "us", "eu", "nhs", "gp", "cbt", "cpd", "dbt", "emdr",
+    "bst", "gmt", "utc", "cet", "est", "pst", "fyi", "asap", "id", "ps", "nb", "dm", "hr",
+    "it", "ai", "pc", "cv", "iq", "tbc", "tbd", "rsvp", "eta", "bacp", "ukcp", "ncps", "hcpc",
+    "act", "nlp", "ptsd", "adhd", "ocd", "asd", "dna", "faq", "url", "pdf", "sms", "ip"})
+
+
 def _has_initials(text: str, initials: frozenset[str]) -> bool:
     """Initials written as initials are: in capitals, a word of two to four letters
     ("RQ") or single capitals in a row ("R.Q.", "R Q")."""
@@ -317,11 +334,11 @@ def _has_initials(text: str, initials: frozenset[str]) -> bool:
         if len(word) == 1 and word.isupper():
             run.append(word)
             continue
-        if len(run) >= 2 and canon("".join(run)) in initials:
+        if len(run) >= 2 and canon("".join(run)) in initials - ABBREVIATIONS:
             return True
         run = []
         if 2 <= len(word) <= 4 and word.isalpha() and word.isupper() and \
-                canon(word) in initials:
+                canon(word) in initials - ABBREVIATIONS:
             return True
     return False
 
@@ -375,7 +392,8 @@ def decodings(text: str) -> list[str]:
 def name_tokens(name: str, split=tokens) -> set[str]:
     """A name's comparison tokens of MIN_TOKEN letters or more, and the joined forms of
     the pieces of each word: "Rose-May O'Neill" -> rose, may, rosemay, neill, oneill."""
-    found = {t for t in split(name) if len(t) >= MIN_TOKEN}
+    name = " ".join(w for w in name.split() if canon(w).strip(".") not in HONORIFICS)
+    found = {t for t in split(name) if len(t) >= MIN_TOKEN}  # "Dr" of Dr Jane Example: none
     for word in name.split():
         pieces = split(word)
         found |= {"".join(pieces[i:j]) for i in range(len(pieces))
@@ -418,7 +436,8 @@ def _cut(body: str, names: frozenset[str], suffixed: bool) -> bool:
             piece, first = body[pos:end], pos == 0 and not used
             if piece in names:
                 nxt = (end, used, several or not first, long_ or len(piece) >= 3)
-            elif not used and (len(piece) == 1 or piece in HONORIFICS):
+            elif not used and piece in HONORIFICS:  # "mrsmith"; an initial only as
+                # written in capitals ("RMay", split there), or "time" would be Tim + e
                 nxt = (end, True, several or not first, long_)
             else:
                 continue
@@ -536,13 +555,23 @@ MAIL_PROVIDERS = frozenset({
     "disroot", "riseup", "aol", "mail", "post"})
 
 
+_SECOND_LEVEL = frozenset({"co", "ac", "org", "gov", "com", "net", "edu", "ltd", "plc",
+                           "me", "nhs", "sch"})  # uk.co-style registries: the label before
+OWN_DOMAIN = 8  # a domain of one's own is a compound: "rosalindquimby"; "company" is not
+
+
 def _own_domain(domain: str) -> set[str]:
-    """The letter runs of IN_WORD or more of a domain's labels but the last, unless the
-    label is a mail provider's ("rosalindquimby" of rosalindquimby.com; gmail.com: none)."""
-    labels = [t for label in domain.split(".")[:-1]
-              for t in _split_digits(tokens(label)) if t.isalpha()]
-    return {t for t in labels if len(t) >= IN_WORD and t not in MAIL_PROVIDERS} | {
-        look(t) for t in labels if len(t) >= IN_WORD and t not in MAIL_PROVIDERS}
+    """The registered label of a domain when it is long enough to be one's own and not a
+    mail provider's ("rosalindquimby" of rosalindquimby.com, "bluefoxstudio" of
+    bluefoxstudio.co.uk; gmail.com, student.gla.ac.uk, charter.net: none)."""
+    labels = domain.lower().split(".")[:-1]
+    while labels and labels[-1] in _SECOND_LEVEL:
+        labels.pop()
+    label = "".join(t for t in _split_digits(tokens(labels[-1])) if t.isalpha()) \
+        if labels else ""
+    if len(label) < OWN_DOMAIN or label in MAIL_PROVIDERS:
+        return set()
+    return {label, look(label)}
 
 
 def _addresses(ident: ClientIdentity) -> list[str]:
