@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench
+.PHONY: demo test venv clean bench fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ test: $(STAMP)
 	$(BIN)/ruff check daemon tests
 	$(BIN)/mypy daemon/pseudocal
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The property tests with fresh random examples (make test draws the same ones each run).
+# `make fuzz FUZZ_RUNS=5` repeats it; a counterexample found goes in as an @example.
+FUZZ_RUNS ?= 1
+fuzz: $(STAMP)
+	for run in $$(seq $(FUZZ_RUNS)); do \
+	  PSEUDOCAL_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile \
+	    tests/property $(PYTEST_ARGS) || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench_sync.py

@@ -2,9 +2,18 @@
 one small."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `make test` (and CI) draws the same examples every run: a clean clone's result depends on
+# the commit alone. `make fuzz` draws new ones each run, to look for counterexamples, which
+# are then kept as explicit @example cases.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("fuzz", derandomize=False)
+settings.load_profile(os.environ.get("PSEUDOCAL_HYPOTHESIS", "repeatable"))
 
 TESTS = Path(__file__).resolve().parent
 # Each folder of tests and its marker (declared in pyproject.toml): a test is marked by where

@@ -174,10 +174,12 @@ class DaemonProcess:
         self.log_file.close()
 
 
-def pseudocal(*args: str, env: dict | None = None, timeout: float = 30):
+def pseudocal(*args: str, env: dict | None = None, timeout: float = 30,
+              stdin_text: str | None = None):
     base = {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
     return subprocess.run([sys.executable, "-m", "pseudocal", *args], capture_output=True,
-                          text=True, env={**base, **(env or {})}, timeout=timeout)
+                          text=True, env={**base, **(env or {})}, timeout=timeout,
+                          input=stdin_text if stdin_text is not None else "")
 
 
 def status_json(config: Path) -> tuple[int, dict]:

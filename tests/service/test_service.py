@@ -458,3 +458,37 @@ def test_a_second_daemon_on_the_same_store_exits_5_and_leaves_the_first_alone(
         assert code == 0 and doc["daemon"]["running"], doc
     finally:
         assert first.stop() == 0, first.log()
+
+
+# ---------------------------------------------------------------- clients changed meanwhile
+
+
+def test_a_client_added_while_it_runs_takes_a_text_naming_them_off_at_once(
+        tmp_path, radicale_url, radicale, listener):
+    """A checklist written before Gwen was a client is online; `client add` (another
+    process) adds Gwen Ng. The daemon notices the store changed and syncs within seconds,
+    which puts pseudocal's own checklist on the events, instead of leaving the text online
+    until its next turn (an hour here)."""
+    practice = Practice(tmp_path / "p", radicale_url, every="1h").create(["Jane Example"])
+    practice.sessions = [practice.weekly(0)]
+    text = practice.text() + '\n[preparation]\nchecklist = "Phone Gwen about the rota"\n'
+    daemon = DaemonProcess(practice.write(text), tmp_path / "daemon.log",
+                           env={"NOTIFY_SOCKET": listener.name})
+
+    def online() -> bytes:
+        folder = radicale.collection_dir("practitioner", "practice")
+        return b"".join(p.read_bytes() for p in folder.glob("*.ics")).lower()
+    try:
+        listener.wait("STATUS", "ok: 1 created")
+        assert b"phone gwen" in online()
+        before = calendar_hrefs(radicale)
+        done = pseudocal("client", "add", "--config", str(practice.config),
+                         stdin_text='{"name": "Gwen Ng"}')
+        assert done.returncode == 0, done.stderr
+        assert "preparation.checklist" in done.stdout and "gwen" not in done.stdout.lower()
+        wait_for(lambda: b"gwen" not in online(), 15, what="the checklist to leave")
+        assert calendar_hrefs(radicale) == before  # the same event, re-written
+        assert "the clients changed" in daemon.log()
+        assert "gwen" not in daemon.log().casefold()
+    finally:
+        assert daemon.stop() == 0, daemon.log()

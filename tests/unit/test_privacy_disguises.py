@@ -47,7 +47,9 @@ REVIEWED = [with_parsed_phone(ClientIdentity("Rose May", email="bluefox1987@exam
             ClientIdentity("فاطمة حسن"), ClientIdentity("さくら"), ClientIdentity("アキラ"),
             # the fourth review: names stored in one script and typed in another
             ClientIdentity("Анна Петрова"), ClientIdentity("Yulia Smirnova"),
-            ClientIdentity("Пётр Соколов"), ClientIdentity("Σοφία Νικολάου")]
+            ClientIdentity("Пётр Соколов"), ClientIdentity("Σοφία Νικολάου"),
+            # Hypothesis (session 16): Hebrew and Arabic write "and", "to", "in" joined
+            ClientIdentity("דוד כהן"), ClientIdentity("محمد علي")]
 REVIEWED_IDS = privacy.Identities.of(REVIEWED)
 NAME, EMAIL, PHONE = privacy.NAME, privacy.EMAIL, privacy.PHONE
 REVIEWED_DISGUISED = [
@@ -85,6 +87,7 @@ REVIEWED_CONTROLS = [
     "8 minutes", "80 minutes", "Zone 2", "tea at 3", "call at 10:00", "Stand up at 11:30",
     "Level 3B", "Bus 88", "Take 5, drink water", "Breathe 4-7-8", "walk 10 000 steps",
     "Big bass boost", "Blue sky", "a fox", "Mayfly season",
+    "שלום לכולם", "ללכת", "مرحبا بكم", "وقت",  # prefix letters before no name
     "Annual leave", "Petrol", "Sofa", "Заметки", "Перерыв", "Διάλειμμα",  # no name in them
     "100% focus", "Tea & biscuits", "50%25 off",
     "督导休息",  # 督导休息: Chinese text without the name

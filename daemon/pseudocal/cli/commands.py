@@ -143,12 +143,15 @@ def cmd_client_add(args) -> int:
         chosen = _chosen_pseudonym(args.pseudonym, entered.pseudonym)
         client, rotations = naming.add_client(store, identity, chosen, settings.source,
                                                typed=args.pseudonym is not None)
+        named = _texts_naming(settings, store)
     stored = client.identity
     doc = {"pseudonym": client.pseudonym, "id": client.id,
-           "rotated": [r.as_dict() for r in rotations], "phone_parsed": _phone_parsed(stored)}
+           "rotated": [r.as_dict() for r in rotations], "phone_parsed": _phone_parsed(stored),
+           "texts_naming_clients": named}
     text = (f"added a client as {terminal.safe(client.pseudonym)}\n"
             f"use this pseudonym in the config: client = \"{terminal.safe(client.pseudonym)}\""
-            + _phone_note(stored) + _rotation_text(rotations, settings.source))
+            + _phone_note(stored) + _rotation_text(rotations, settings.source)
+            + _named_note(named, settings.source))
     emit(args, doc, text)
     return 0
 
@@ -171,16 +174,32 @@ def cmd_client_edit(args) -> int:
             edited, rotations = naming.edit_client(store, client, identity, settings.source)
         else:
             edited, rotations = client, []
+        named = _texts_naming(settings, store) if changed else []
     doc: dict[str, Any] = {"pseudonym": edited.pseudonym, "id": edited.id, "changed": changed,
-           "rotated": [r.as_dict() for r in rotations]}
+           "rotated": [r.as_dict() for r in rotations], "texts_naming_clients": named}
     label = terminal.safe(client.pseudonym)
     text = (f"updated {label}: {', '.join(changed)} changed" if changed
             else f"no change to {label}")
     if changed:
         doc["phone_parsed"] = _phone_parsed(edited.identity)
         text += _phone_note(edited.identity) if "phone" in changed else ""
-    emit(args, doc, text + _rotation_text(rotations, settings.source))
+    emit(args, doc, text + _rotation_text(rotations, settings.source)
+         + _named_note(named, settings.source))
     return 0
+
+
+def _texts_naming(settings, store) -> list[str]:
+    from ..sync import engine
+    return engine.texts_naming_clients(settings, store.list_clients())
+
+
+def _named_note(keys: list[str], config: Path) -> str:
+    """A text in the config that names the client just added or edited (written before)."""
+    if not keys:
+        return ""
+    return (f"\nnote: {', '.join(keys)} in {config} now name(s) a client: reword it; until "
+            "then each sync puts pseudocal's own text there on the calendar instead (the "
+            "running service does it within seconds) and publishes no other change")
 
 
 def _chosen_pseudonym(option: str | None, document: str | None) -> str | None:

@@ -233,6 +233,8 @@ class Identities:
             return NAME  # "Anna" for a client "Анна", "Юлия" for a client "Yulia"
         if any(_initialled(word, self.names) for word in written_tokens(text)):
             return NAME  # "Ыهطع": an initial whose look-alike is two letters (Ы is "bl")
+        if any(_prefixed(t, self.names) for t in pieces):
+            return NAME  # "לדוד", "ومحمد": a name after Hebrew or Arabic prefix letters
         if self.initials and _has_initials(text, self.initials):
             return NAME  # "Screen break RQ", "R.Q." for Rosalind Quimby
         if self.surname_pattern is not None and \
@@ -304,6 +306,32 @@ def _initialled(word: str, names: frozenset[str]) -> bool:
         return False
     rest = "".join(tokens(word[1:]))
     return len(rest) >= 3 and rest in names
+
+
+# the one-letter words Hebrew and Arabic write joined to the next ("and", "the", "in",
+# "to", "from", "like", "that"; the Arabic article), in their comparison forms
+_PREFIXES = tuple(sorted({canon(p) for p in (*"\u05d5\u05d4\u05d1\u05db\u05dc\u05de\u05e9",
+                                             *"\u0648\u0641\u0628\u0643\u0644",
+                                             "\u0627\u0644")}, key=len, reverse=True))
+
+
+def _semitic(char: str) -> bool:
+    return "\u0590" <= char <= "\u06ff"
+
+
+def _prefixed(token: str, names: frozenset[str], depth: int = 3) -> bool:
+    """A Hebrew or Arabic name part of 3+ letters after up to three prefix letters,
+    written joined as those scripts write them ("לדוד" to David, "ובמחמד", "والحسن")."""
+    if depth == 0 or not token or not any(_semitic(c) for c in token):
+        return False
+    for prefix in _PREFIXES:
+        rest = token[len(prefix):]
+        if token.startswith(prefix) and rest:
+            if len(rest) >= 3 and _semitic(rest[0]) and rest in names:
+                return True
+            if _prefixed(rest, names, depth - 1):
+                return True
+    return False
 
 
 def _initials(name: str) -> set[str]:

@@ -26,6 +26,10 @@ recorded as "stopped", and the process exits 0 -- at most one request timeout
 Reload (SIGHUP, or a changed config file): validated in full (load_settings, pseudonyms
 against the store, the same store); a broken config is logged at ERROR with file and key
 path, shown in STATUS= and the status file, and the last good config stays in effect.
+
+Clients changed by another process (`client add`, `edit`, `rename`, `remove` while the
+service runs): noticed within CONFIG_POLL and synced at once, so a text already online that
+names the client just added is taken off the calendar then, not at the next turn.
 """
 from __future__ import annotations
 
@@ -129,6 +133,32 @@ class ConfigWatcher:
         self.applied = self.seen = self._fingerprint()
 
 
+class ClientsWatcher:
+    """Notices a client added, edited, renamed or removed by another process (`client add`
+    while the service runs), by the stored rows' fingerprint, without opening them."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.seen = self._fingerprint()
+        self.next_look = time.monotonic() + CONFIG_POLL
+
+    def _fingerprint(self) -> bytes | None:
+        try:
+            return self.store.clients_fingerprint()
+        except StoreError:  # busy or unreadable now: the syncs say so, look again later
+            return None
+
+    def changed(self) -> bool:
+        if time.monotonic() < self.next_look:
+            return False
+        self.next_look = time.monotonic() + CONFIG_POLL
+        current = self._fingerprint()
+        if current is None or current == self.seen:
+            return False
+        self.seen = current
+        return True
+
+
 class Daemon:
     """One running daemon around an open store; `serve` returns its exit code."""
 
@@ -141,7 +171,7 @@ class Daemon:
         self.reload_asked, self.generation = False, 0
         self.fatal: PseudocalError | None = None
         self.rng = random.Random()
-        self.watcher = ConfigWatcher(path)
+        self.watcher, self.clients = ConfigWatcher(path), ClientsWatcher(store)
         self.last_tick = time.monotonic()
         self.sync_started: float | None = None  # monotonic start of the sync in flight
         self.stop_grace = float(STOP_GRACE)
@@ -217,6 +247,12 @@ class Daemon:
             self.reload("SIGHUP")
         elif self.watcher.changed():
             self.reload("the config file changed")
+        elif self.clients.changed():
+            # at once, not at the next turn: a session's time zone may have changed, or a
+            # text already online may now name the client just added (the sync takes it off)
+            log.info("the clients changed (added, edited or removed): syncing now")
+            self.generation += 1  # a sync in flight read them before: it runs again
+            self._run_soon()
 
     def _shut_down(self) -> None:
         self.stopping.set()

@@ -157,10 +157,7 @@ class Store:
     def list_clients(self) -> "ClientList":
         """Every client, decrypted, sorted by pseudonym; with the pseudonyms they had
         before (`ClientList.replaced_by`), read in the same transaction."""
-        with self._tx() as conn:
-            rows = conn.execute(select(clients)).all()
-            retired = dict(conn.execute(select(retired_pseudonyms.c.pseudonym_idx,
-                                               retired_pseudonyms.c.client_id)).all())
+        rows, retired = self._client_rows()
         raw = tuple(tuple(row) for row in rows)
         if self._opened is not None and self._opened[0] == raw:
             found = self._opened[1]
@@ -168,12 +165,20 @@ class Store:
             found = sorted((open_client(self._keys, row) for row in rows),
                            key=lambda c: (normalise(c.pseudonym), c.id))
             self._opened = (raw, found)
-        digest = hashlib.sha256()
-        for value in (*(v for row in raw for v in row), *sorted(retired.items())):
-            digest.update(repr(value).encode() if not isinstance(value, bytes) else value)
-            digest.update(b"\0")
-        fingerprint = digest.digest()
-        return ClientList(found, self._keys.index_key, retired, fingerprint)
+        return ClientList(found, self._keys.index_key, retired, _fingerprint(raw, retired))
+
+    def clients_fingerprint(self) -> bytes:
+        """Equal while no client was added, edited, renamed or removed (by any process):
+        the rows as stored, sealed, without opening one (the daemon looks every few s)."""
+        rows, retired = self._client_rows()
+        return _fingerprint(tuple(tuple(row) for row in rows), retired)
+
+    def _client_rows(self) -> tuple[list, dict[bytes, str]]:
+        with self._tx() as conn:
+            rows = list(conn.execute(select(clients)).all())
+            retired = dict(conn.execute(select(retired_pseudonyms.c.pseudonym_idx,
+                                               retired_pseudonyms.c.client_id)).all())
+        return rows, retired
 
     def retired_owner(self, pseudonym: str) -> str | None:
         """The id of the client who had `pseudonym` before a rename or rotation (None:
@@ -432,3 +437,10 @@ def _unknown(client_id: str) -> InputError:
     return InputError(f"no client with id {client_id}",
                       next_step="see `pseudocal client list`")
 
+
+def _fingerprint(raw: tuple[tuple, ...], retired: dict[bytes, str]) -> bytes:
+    digest = hashlib.sha256()
+    for value in (*(v for row in raw for v in row), *sorted(retired.items())):
+        digest.update(repr(value).encode() if not isinstance(value, bytes) else value)
+        digest.update(b"\0")
+    return digest.digest()

@@ -55,6 +55,9 @@ class Desired:
     objects: dict[str, DesiredObject] = field(default_factory=dict)  # by UID
     retired: set[str] = field(default_factory=set)  # UIDs in config but not wanted now
     named_texts: list = field(default_factory=list)  # config texts replaced (engine.sync)
+    # with named_texts: the UIDs of the objects that carried one of those texts (the only
+    # ones such a sync writes, to take the text off the calendar)
+    carriers: frozenset[str] = frozenset()
     # the same objects (but for DTSTAMP) are wanted until then (`validity.stable_until`)
     valid_until: datetime | None = None
 

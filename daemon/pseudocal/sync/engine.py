@@ -72,6 +72,7 @@ class SyncResult:
     desired: int = 0
     dry_run: bool = False
     refusal: SafetyRefusal | None = None  # a dry run's plan that a real sync would refuse
+    withheld: int = 0  # changes not made: a config text names a client (named_texts)
 
     @property
     def writes(self) -> int:
@@ -98,7 +99,7 @@ class SyncResult:
                 "failed": [{"op": f.op, "event": f.label, "calendar": f.calendar,
                             "kind": f.kind, "why": f.reason, "next_step": f.next_step}
                            for f in self.failed],
-                "objects_read": self.read,
+                "objects_read": self.read, "withheld": self.withheld,
                 "managed_before": self.managed, "desired": self.desired, "dry_run": self.dry_run,
                 "refused": redaction.REDACTOR.said(self.refusal)[0] if self.refusal else None,
                 "refused_because": self.refusal.situation if self.refusal else None,
@@ -134,8 +135,15 @@ def sync(settings: Settings, store, remotes: Mapping[str, RemoteLike], *,
     remote, extra = plan_mod.keep_one_copy(want.objects, records, found.copies)
     actions = [_stamped(a, now) for a in
                plan_mod.plan(want.objects, records, remote, want.retired, extra)]
+    withheld = 0
+    if want.named_texts:  # only take the text off the calendar: the rest waits for a config
+        # that names nobody (no create, no delete, no other change from it)
+        kept: list[Action] = [a for a in actions if isinstance(a, Update)
+                              and a.uid in want.carriers]
+        actions, withheld = kept, len(actions) - len(kept)
     result = SyncResult(actions=actions, managed=len(remote), desired=len(want.objects),
-                        dry_run=options.dry_run, refusal=refusal, read=found.read)
+                        dry_run=options.dry_run, refusal=refusal, read=found.read,
+                        withheld=withheld)
     try:
         plan_mod.check_safety(actions, plan_mod.Guarded.of(want.objects, records, remote),
                               settings.sync.max_delete_share, options.allow_deletes)
@@ -158,11 +166,15 @@ def sync(settings: Settings, store, remotes: Mapping[str, RemoteLike], *,
 
 def _named_texts_error(settings: Settings, problems: list[Problem],
                        result: SyncResult) -> ConfigError:
+    waiting = (f"; the {result.withheld} other changes in this config wait for it"
+               if result.withheld > 1 else "; the 1 other change in this config waits for it"
+               if result.withheld else "")
     exc = ConfigError(
         f"{_count(problems)} in {settings.source}: a text that goes online names a client "
-        "(perhaps one added after the text was written); online it was replaced by "
-        "pseudocal's own text for that key", problems=problems, where=str(settings.source),
-        next_step="reword the text at the keys listed; the next sync publishes it")
+        "(or one added since it was written); the sync only put pseudocal's own text for "
+        f"that key on the events that carry it{waiting}", problems=problems,
+        where=str(settings.source),
+        next_step="reword the text at the keys listed; the next sync publishes the rest")
     exc.partial = result  # type: ignore[attr-defined]
     return exc
 
@@ -213,6 +225,7 @@ def _build_wanted(settings: Settings, store, now: datetime, clients: list,
                   replace_named_texts: bool, terminal: bool) -> desired_mod.Desired:
     ids = privacy.Identities.of({c.id: c.identity for c in clients})
     named = privacy.config_text_problems(online_texts(settings), ids)
+    written = settings
     if named and replace_named_texts:
         settings = default_texts(settings, [p.path for p in named])
     check_config_clients(settings, clients, ids, terminal=terminal)
@@ -225,7 +238,23 @@ def _build_wanted(settings: Settings, store, now: datetime, clients: list,
     want = desired_mod.build(settings, by_name, store.tag_key, now)
     _check_objects(want, ids, store.tag_key)
     want.named_texts = named if replace_named_texts else []
+    if want.named_texts:
+        want.carriers = _carriers(want, desired_mod.build(written, by_name, store.tag_key, now))
     return want
+
+
+def texts_naming_clients(settings: Settings, clients: Sequence) -> list[str]:
+    """The keys of the config texts going online that name one of `clients` ("breaks.alarm"),
+    e.g. after `client add`: a sync then takes them off the calendar (see `sync`)."""
+    ids = privacy.Identities.of({c.id: c.identity for c in clients})
+    return [p.path for p in privacy.config_text_problems(online_texts(settings), ids)]
+
+
+def _carriers(sent: desired_mod.Desired, written: desired_mod.Desired) -> frozenset[str]:
+    """The objects whose text differs between the config as written (never sent, never
+    logged: it names a client) and as sent, with pseudocal's own texts in its place."""
+    return frozenset(uid for uid, obj in sent.objects.items()
+                     if uid not in written.objects or written.objects[uid].ical != obj.ical)
 
 
 # The objects that passed the privacy check in the last build, by what the check reads: the
