@@ -441,12 +441,15 @@ def _leaks(text: str) -> list[str]:
     return [part for part in SYNTHETIC.casefold().split() if part in folded]
 
 
+@pytest.mark.parametrize("path", ["/Ottilie-Brackenbury/cal/",
+                                  "/cal/Brackenbury/",  # a name part alone (attack round 4)
+                                  "/cal/%4Fttilie/"])  # percent-escaped
 def test_a_redirect_target_naming_a_client_is_redacted_in_the_next_step_too(
-        serve, tmp_path, capsys, monkeypatch):
+        serve, tmp_path, capsys, monkeypatch, path):
     """The message and the next step both quote the redirect's target: neither may show
-    the client's name it holds (render_error, --json, and `check`)."""
+    the client's name it holds (render_error, --json, and `check`), whole or in part."""
     source = serve(_Redirect)
-    source.location = f"http://127.0.0.1:{source.port}/Ottilie-Brackenbury/cal/"
+    source.location = f"http://127.0.0.1:{source.port}{path}"
     config = _practice_with_client(source.url(), tmp_path, capsys, monkeypatch)
     shown = _all_output(config, capsys)
     assert "next step:" in shown and '"next_step"' in shown and "[redacted]" in shown

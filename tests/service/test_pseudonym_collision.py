@@ -227,6 +227,10 @@ def test_a_rotation_the_config_cannot_follow_still_retitles_the_event_and_says_s
         for index, old in enumerate(["Hilltop Mica", "Quiet Heron"]):
             assert (f"sessions[{index}].client uses a pseudonym that was replaced; write the "
                     f'current one (pseudocal client list): client = "{new[old]}"') in said
+        # and `status` shows it while the daemon runs (its record, after that sync)
+        wait_for(lambda: sum("uses a pseudonym that was replaced" in w
+                             for w in status_json(config)[1]["warnings"]) == 2, 15,
+                 step=0.5, what="the warning in status")
     finally:
         assert daemon.stop() == 0, daemon.log()
 

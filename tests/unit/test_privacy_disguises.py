@@ -49,7 +49,9 @@ REVIEWED = [with_parsed_phone(ClientIdentity("Rose May", email="bluefox1987@exam
             ClientIdentity("Анна Петрова"), ClientIdentity("Yulia Smirnova"),
             ClientIdentity("Пётр Соколов"), ClientIdentity("Σοφία Νικολάου"),
             # Hypothesis (session 16): Hebrew and Arabic write "and", "to", "in" joined
-            ClientIdentity("דוד כהן"), ClientIdentity("محمد علي")]
+            ClientIdentity("דוד כהן"),
+            # the fourth attack (D4): a contact handle in look-alikes, or its word alone
+            ClientIdentity("Test Person Handle", contact="skype bluebird77")]
 REVIEWED_IDS = privacy.Identities.of(REVIEWED)
 NAME, EMAIL, PHONE = privacy.NAME, privacy.EMAIL, privacy.PHONE
 REVIEWED_DISGUISED = [
@@ -82,11 +84,14 @@ REVIEWED_DISGUISED = [
     # percent-escapes and HTML character references, as a link or an HTML description
     (NAME, "R%6Fse"), (NAME, "Call R%256Fse"), (NAME, "Ro&#115;e"),
     (NAME, "https://meet.example/?n=Ro%2573e"), (NAME, "Ro&amp;#115;e"),
+    (NAME, "שיחה לדוד"), (NAME, "ובכהן"), (NAME, "ومحمد"), (NAME, "بعلي"),  # prefixes
+    (privacy.IDENTITY, "B1uebird77"), (privacy.IDENTITY, "Call bluebird"),
 ]
 REVIEWED_CONTROLS = [
     "8 minutes", "80 minutes", "Zone 2", "tea at 3", "call at 10:00", "Stand up at 11:30",
     "Level 3B", "Bus 88", "Take 5, drink water", "Breathe 4-7-8", "walk 10 000 steps",
     "Big bass boost", "Blue sky", "a fox", "Mayfly season",
+    "Bluebell walk", "a bird",
     "שלום לכולם", "ללכת", "مرحبا بكم", "وقت",  # prefix letters before no name
     "Annual leave", "Petrol", "Sofa", "Заметки", "Перерыв", "Διάλειμμα",  # no name in them
     "100% focus", "Tea & biscuits", "50%25 off",
@@ -162,7 +167,7 @@ def test_each_reviewed_disguise_is_refused_through_the_config(practice, kind, te
     said = " ".join([caught.value.message, *(p.render("c") for p in caught.value.problems)])
     assert "breaks.title" in said and kind in said and text not in said
     sent = b"".join(remote.objects.values()).decode()
-    assert remote.objects and text not in sent  # sent with pseudocal's own title instead
+    assert not sent  # nothing of a config that names a client is sent
 
 
 @pytest.mark.parametrize("text", REVIEWED_CONTROLS)
@@ -193,6 +198,14 @@ def test_a_pseudonym_typed_with_ascii_look_alikes_of_one_in_use_is_refused():
     with pytest.raises(InputError, match="looks like one already in use"):
         clients.choose_pseudonym(new, [], {"Woodland Gazelle"}, "W00dland Gazelle")
     assert clients.choose_pseudonym(new, [], {"Woodland Gazelle"}, "Woodland Heron")
+    with pytest.raises(InputError, match="looks like one already in use"):  # words swapped
+        clients.choose_pseudonym(new, [], {"Granite Crag"}, "Crag Granite")
+
+
+def test_a_pseudonym_that_says_what_the_events_are_gets_that_reason_first():
+    """"Therapy Owl" for Tess Orwin: refused for "therapy", not for her initials."""
+    with pytest.raises(InputError, match="says what the events are about"):
+        clients.choose_pseudonym(ClientIdentity("Tess Orwin"), [], set(), "Therapy Owl")
 
 
 @pytest.mark.parametrize("name, text", [

@@ -122,10 +122,12 @@ _IDENTITY_HELP = """\
 Client details are never taken as arguments: arguments stay in the shell history and
 every local user can read them in /proc/PID/cmdline. In a terminal, the command asks for
 each field (name, email, phone, country, timezone, contact, notes; Enter skips or keeps).
-From a script, give one JSON or TOML document on standard input, e.g.
+Type them at the prompt: a value written in a command line stays in the history even
+when it only goes to printf or echo. From a script, give one JSON or TOML document on
+standard input, from where the details already are (another program's output, a file you
+keep encrypted), e.g.
 
-  pseudocal client add < client.toml        (name = "...", email = "...", one per line)
-  printf '%s' "$json" | pseudocal client add   ({"name": "...", "phone": "..."})
+  gpg --decrypt client.toml.gpg | pseudocal client add   (name = "...", one per line)
 
 For edit, a field left out is kept and an empty one ("") is cleared."""
 

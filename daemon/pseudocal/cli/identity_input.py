@@ -109,8 +109,10 @@ def clean(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InputError(f"{name}: give it as text, in quotes",
-                         next_step='in quotes, with its country code: phone = "+44 ..."')
+        example = ('phone = "+44 7700 900123" (in quotes, with its country code)'
+                   if name == "phone" else f'{name} = "..." (in quotes)')
+        raise InputError(f"{name}: give it as text, in quotes; nothing was stored",
+                         next_step=f"write it as {example}")
     if terminal.unsafe_in(value):
         raise InputError(f"{name}: contains a control character, an escape sequence, an "
                          "invisible character (such as a line break, a tab, a bidi override, "

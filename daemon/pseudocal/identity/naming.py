@@ -59,15 +59,16 @@ def choose_pseudonym(identity: ClientIdentity, others: list[ClientIdentity],
     if chosen is None:
         return _draw(identity, others, taken, everyone, retired)
     pseudonyms.check(chosen, "")  # its shape alone (no name to compare with)
+    if privacy.REVEALING.search(privacy.fold(chosen)):  # first: the reason that holds for
+        # every client ("Therapy Owl" is that, whatever a client's initials)
+        raise InputError("the chosen pseudonym says what the events are about (a word such as "
+                         "therapy, counselling, client or patient)", next_step=_OTHER)
     try:
         _check_identity_free(chosen, identity, others, everyone)
     except InputError as exc:
         if typed:
             exc.message += _TYPED
         raise
-    if privacy.REVEALING.search(privacy.fold(chosen)):
-        raise InputError("the chosen pseudonym says what the events are about (a word such as "
-                         "therapy, counselling, client or patient)", next_step=_OTHER)
     _check_free(chosen, taken, retired)
     return chosen
 
@@ -90,8 +91,9 @@ def look_alike_form(pseudonym: str) -> str:
     """How two pseudonyms are told apart: their look-alike words (`textforms.look_tokens`:
     case, accents, invisible characters, look-alike letters of other scripts and the ASCII
     ones people type, 0 for o or 1 for l, folded away), so "R\u0430pid Stickleback" with a
-    Cyrillic a and "W00dland Gazelle" are "Rapid Stickleback" and "Woodland Gazelle"."""
-    return " ".join(look_tokens(pseudonym))
+    Cyrillic a and "W00dland Gazelle" are "Rapid Stickleback" and "Woodland Gazelle"; in
+    any order, so "Crag Granite" is "Granite Crag" (a calendar reader would mix them up)."""
+    return " ".join(sorted(look_tokens(pseudonym)))
 
 
 def _check_free(chosen: str, taken: set[str], retired) -> None:

@@ -176,7 +176,9 @@ class Identities:
                 words |= runs | {look(w) for w in runs}  # "bluefox" and "blvefox"
                 phrases.add(canon(address))
             numbers |= _numbers(ident)
-            handles |= _handles(ident)
+            for handle in _handles(ident):  # "bluebird77", "B1uebird77", "bluebird"
+                runs = {w for w in _split_digits([handle]) if len(w) >= IN_WORD and w.isalpha()}
+                handles |= {handle, look(handle)} | runs | {look(w) for w in runs}
             phrases |= {canon(t).strip() for t in (ident.notes, ident.contact, ident.phone)
                         if t and len(tokens(t)) > 1}
         phrases.discard("")
@@ -254,7 +256,7 @@ class Identities:
         if phones.contains_number(folded, self.numbers) or \
                 phones.contains_number(cased(text), self.numbers):
             return PHONE  # "077OO 9OO lZ3": letters for digits, "B" as 8 and "b" as 6
-        if _joined_run(pieces, self.handles) or (
+        if _joined_run(pieces, self.handles) or _joined_run(looks, self.handles) or (
                 self.phrase_pattern is not None and self.phrase_pattern.search(folded)):
             return IDENTITY
         return None

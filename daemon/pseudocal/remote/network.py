@@ -26,6 +26,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from ..config.loopback import is_loopback
 from ..errors import ConfigError, ServerError
+from ..identity import redaction
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
@@ -62,6 +63,15 @@ def printable(url: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def from_server_url(url: str) -> str:
+    """A URL a server sent (a redirect's Location), its path and query read as data: a
+    name part in them is scrubbed (a calendar named after a client), as for the paths of a
+    calendar-home listing; the scheme, host and port stay, to say where it points."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, redaction.from_server(parts.path),
+                       redaction.from_server(parts.query), ""))
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with the scheme's default port filled in."""
     parts = urlsplit(url)
@@ -83,7 +93,7 @@ def host_label(url: str) -> str:
 def redirect_refused(method: str, source: str, location: str) -> ServerError:
     """The error for a redirect we did not follow, naming both URLs."""
     src = redact(source)
-    dst = printable(redact(urljoin(source, location)))
+    dst = printable(from_server_url(redact(urljoin(source, location))))
     (s_scheme, s_host, s_port), (d_scheme, d_host, d_port) = origin(src), origin(dst)
     moved = [what for what, changed in (
         (f"scheme {s_scheme} to {d_scheme}", s_scheme != d_scheme),

@@ -50,7 +50,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ..config.values import format_duration
 from ..errors import ConfigError, IntegrityError, KeyError_, PseudocalError, StoreError
-from ..identity import privacy, redaction
+from ..identity import naming, privacy, redaction
 from ..models import Settings
 from ..selfcare import advice
 from ..store import Store
@@ -422,13 +422,15 @@ class Daemon:
         """Schedule warnings (logged when new) and the ledger, for the log and `status`."""
         try:
             found = advice.review(self.settings, list(self.store.pseudonyms()), _now())
+            # and a session naming a pseudonym replaced since (the sync logs it itself)
+            replaced = naming.replaced_warnings(self.settings, self.store.list_clients())
         except Exception:  # advice must never stop the syncs
             log.exception("cannot review the schedule (a bug: please report it)")
             return
         for warning in found.warnings:
             if warning not in self.state.warnings:
                 log.warning("schedule: %s", redaction.Own(warning))
-        self.state.warnings, self.state.ledger = found.warnings, found.ledger
+        self.state.warnings, self.state.ledger = found.warnings + replaced, found.ledger
 
     # ------------------------------------------------------------ records
 
